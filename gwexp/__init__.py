@@ -1,0 +1,3 @@
+"""gwexp: declarative experiments on how a gateway's event feed scales."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Generated from protos/ by ``python -m gwexp.codegen``; never edit by hand."""
