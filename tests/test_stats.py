@@ -1,0 +1,90 @@
+"""Per-session accounting: window split, continuity, latency and merging."""
+
+from __future__ import annotations
+
+from gwexp.stats import (
+    NS_PER_S,
+    SessionStats,
+    decode_histogram,
+    encode_histogram,
+    merge_histograms,
+    summarize,
+)
+
+MS = 1_000_000
+
+
+def _stats_with_window(start_ns: int, seconds: int) -> SessionStats:
+    stats = SessionStats()
+    stats.set_window(start_ns, start_ns + seconds * NS_PER_S)
+    return stats
+
+
+def test_events_before_the_window_are_warmup_and_after_it_late() -> None:
+    stats = SessionStats()
+    stats.record(1, 0, 5 * MS)
+    stats.set_window(10 * NS_PER_S, 12 * NS_PER_S)
+    stats.record(2, 9 * NS_PER_S, 9 * NS_PER_S + 17 * MS)
+    stats.record(3, 10 * NS_PER_S, 10 * NS_PER_S + 17 * MS)
+    stats.record(4, 11 * NS_PER_S, 11 * NS_PER_S + 34 * MS)
+    stats.record(5, 12 * NS_PER_S, 12 * NS_PER_S + 1 * MS)
+    assert (stats.warmup_events, stats.events, stats.late_events) == (2, 2, 1)
+    assert stats.per_second == [1, 1]
+    assert stats.histogram.get_total_count() == 2
+
+
+def test_sequence_gaps_count_lost_events_and_reordering() -> None:
+    stats = _stats_with_window(0, 1)
+    for sequence in (1, 2, 5, 6, 4, 10):
+        stats.record(sequence, 0, 1)
+    assert stats.sequence_gaps == 2
+    assert stats.lost_events == 2 + 3
+    assert stats.out_of_order == 1
+    assert stats.last_sequence == 10
+
+
+def test_negative_latency_is_counted_never_clamped() -> None:
+    stats = _stats_with_window(0, 1)
+    stats.record(1, 5 * MS, 2 * MS)
+    stats.record(2, 1 * MS, 18 * MS)
+    assert stats.negative_latency == 1
+    assert stats.min_latency_ns == -3 * MS
+    summary = summarize(stats.histogram, stats.negative_latency, stats.min_latency_ns)
+    assert summary.count == 1
+    assert summary.min_negative == -3.0
+    assert abs(summary.p50 - 17.0) < 0.02  # type: ignore[operator]
+
+
+def test_summary_percentiles_in_milliseconds() -> None:
+    stats = _stats_with_window(0, 2)
+    for i in range(1, 101):
+        stats.record(i, 0, i * MS)
+    summary = summarize(stats.histogram)
+    assert summary.count == 100
+    assert abs(summary.p50 - 50) < 0.1  # type: ignore[operator]
+    assert abs(summary.p95 - 95) < 0.1  # type: ignore[operator]
+    assert abs(summary.max - 100) < 0.1  # type: ignore[operator]
+    assert abs(summary.mean - 50.5) < 0.1  # type: ignore[operator]
+
+
+def test_empty_summary_has_no_numbers() -> None:
+    summary = summarize(SessionStats().histogram)
+    assert summary.count == 0
+    assert summary.p50 is None and summary.max is None
+
+
+def test_merge_is_exact_and_survives_encoding() -> None:
+    first, second = _stats_with_window(0, 1), _stats_with_window(0, 1)
+    for i in range(1, 1001):
+        first.record(i, 0, 10 * MS + i * 1000)
+        second.record(i, 0, 40 * MS + i * 1000)
+    decoded = [decode_histogram(encode_histogram(s.histogram)) for s in (first, second)]
+    merged = merge_histograms(decoded)
+    direct = merge_histograms([first.histogram, second.histogram])
+    assert merged.get_total_count() == 2000
+    for pct in (1, 50, 90, 99.9, 100):
+        assert merged.get_value_at_percentile(pct) == direct.get_value_at_percentile(
+            pct
+        )
+    assert 10_000 < merged.get_value_at_percentile(25) < 11_100
+    assert 40_000 < merged.get_value_at_percentile(75) < 41_100
