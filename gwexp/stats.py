@@ -48,6 +48,18 @@ class SessionStats:
         self.per_second: list[int] = []
         self.histogram = new_histogram()
 
+    def __getstate__(self) -> dict[str, object]:
+        # HdrHistogram objects do not pickle; their encoding is exact and compact.
+        state = dict(self.__dict__)
+        state["histogram"] = encode_histogram(self.histogram)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        encoded = state["histogram"]
+        assert isinstance(encoded, str)
+        self.histogram = decode_histogram(encoded)
+
     def set_window(self, start_ns: int, end_ns: int) -> None:
         """Measure events received in [start_ns, end_ns) of the wall clock."""
         self.window_start_ns = start_ns

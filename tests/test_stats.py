@@ -88,3 +88,18 @@ def test_merge_is_exact_and_survives_encoding() -> None:
         )
     assert 10_000 < merged.get_value_at_percentile(25) < 11_100
     assert 40_000 < merged.get_value_at_percentile(75) < 41_100
+
+
+def test_session_stats_cross_a_process_boundary_exactly() -> None:
+    import pickle
+
+    stats = _stats_with_window(0, 2)
+    for i in range(1, 501):
+        stats.record(i, 0, i * MS)
+    copy = pickle.loads(pickle.dumps(stats))
+    assert copy.events == 500
+    assert copy.per_second == stats.per_second
+    assert copy.histogram.get_total_count() == 500
+    assert copy.histogram.get_value_at_percentile(99) == (
+        stats.histogram.get_value_at_percentile(99)
+    )

@@ -1,0 +1,241 @@
+"""Spread sessions over several client processes, each with its own loop and channel.
+
+The parent starts one process per share of the sessions (session i goes to
+process (i - 1) mod K, and keeps its global start offset, so the stagger is
+the same as in one process). Each process opens and subscribes its sessions
+and reports how many are ready; once all have, the parent hands every process
+the same wall-clock window. Each returns its sessions with their histograms,
+and the parent merges them into one measurement, exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from gwexp.bench import Bench, BenchSpec, Measurement, Observer
+from gwexp.errors import GwexpError, RunFailed
+from gwexp.gateway import GatewayClient, Target, connect
+from gwexp.stats import NS_PER_S
+
+log = logging.getLogger(__name__)
+
+# How long the parent waits for workers to hand back results after the window.
+COLLECT_TIMEOUT_S = 60.0
+WINDOW_POLL_S = 0.01
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """The per-call deadlines every client process uses."""
+
+    command_timeout_s: float
+    open_timeout_s: float
+
+
+def partition(session_count: int, processes: int) -> list[list[int]]:
+    """The 1-based session indices of each process; no process gets none."""
+    shares = [
+        list(range(first, session_count + 1, processes))
+        for first in range(1, processes + 1)
+    ]
+    return [share for share in shares if share]
+
+
+async def measure_in_process(
+    target: Target,
+    settings: ClientSettings,
+    spec: BenchSpec,
+    observer: Observer,
+    indices: list[int] | None = None,
+    window_clock: Any = None,
+) -> Measurement:
+    """Connect, run the bench over ``indices`` (default all), disconnect."""
+    async with connect(target) as channel:
+        client = GatewayClient(
+            channel,
+            target,
+            command_timeout_s=settings.command_timeout_s,
+            open_timeout_s=settings.open_timeout_s,
+        )
+        bench = Bench(client, spec, observer, indices)
+        return await bench.run(window_clock)
+
+
+class _PipeObserver:
+    """Forwards a worker's progress to the parent."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def opening(self, session_count: int) -> None:
+        """Nothing to forward: the parent knows the count."""
+
+    def session_ready(self, index: int, ok: bool) -> None:
+        """Tell the parent one session subscribed or failed."""
+        self._conn.send(("session", index, ok))
+
+    def measuring(self, warmup_s: float, duration_s: float) -> None:
+        """Nothing to forward: the parent set the window."""
+
+    def tick(self, elapsed_s: float, measured_events: int) -> None:
+        """Tell the parent this process's measured count."""
+        self._conn.send(("tick", measured_events))
+
+    def done(self) -> None:
+        """Nothing to forward: the result follows."""
+
+
+def _worker(
+    conn: Connection,
+    target: Target,
+    settings: ClientSettings,
+    spec: BenchSpec,
+    indices: list[int],
+) -> None:
+    async def window_clock(subscribed: int) -> tuple[int, int]:
+        conn.send(("subscribed", subscribed))
+        # Polled, not awaited in a thread, so that cancellation is never blocked.
+        while not conn.poll():
+            await asyncio.sleep(WINDOW_POLL_S)
+        message = conn.recv()
+        return int(message[1]), int(message[2])
+
+    observer = _PipeObserver(conn)
+    try:
+        measurement = asyncio.run(
+            measure_in_process(target, settings, spec, observer, indices, window_clock)
+        )
+    except GwexpError as error:
+        conn.send(("error", error))
+        return
+    except KeyboardInterrupt:
+        # The run was cancelled before the bench could return its partial counts.
+        conn.send(("error", RunFailed("client process interrupted")))
+        return
+    conn.send(("done", measurement))
+
+
+def measure_in_processes(
+    target: Target,
+    settings: ClientSettings,
+    spec: BenchSpec,
+    observer: Observer,
+    processes: int,
+) -> Measurement:
+    """Run the bench over ``processes`` client processes and merge their counts."""
+    shares = partition(len(spec.session_tags), processes)
+    context = multiprocessing.get_context("spawn")
+    links: dict[Connection, Any] = {}
+    for share in shares:
+        parent_end, child_end = context.Pipe()
+        process = context.Process(
+            target=_worker,
+            args=(child_end, target, settings, spec, share),
+            daemon=True,
+        )
+        process.start()
+        links[parent_end] = process
+    log.info("measuring with %d client processes", len(links))
+    observer.opening(len(spec.session_tags))
+    try:
+        return _coordinate(links, spec, observer)
+    finally:
+        observer.done()
+        for process in links.values():
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+
+
+def _coordinate(
+    links: dict[Connection, Any], spec: BenchSpec, observer: Observer
+) -> Measurement:
+    waiting_subscribed = set(links)
+    waiting_done = set(links)
+    counts = {conn: 0 for conn in links}
+    results: list[Measurement] = []
+    errors: list[GwexpError] = []
+    began_ns = 0
+    interrupted = False
+    deadline = time.monotonic() + spec.stream_deadline_s + COLLECT_TIMEOUT_S
+
+    while waiting_done and time.monotonic() < deadline:
+        try:
+            ready = wait(list(waiting_done), timeout=0.2)
+        except KeyboardInterrupt:
+            # The workers got the same SIGINT; they clean up and send what they have.
+            interrupted = True
+            deadline = min(deadline, time.monotonic() + COLLECT_TIMEOUT_S / 4)
+            continue
+        for conn in ready:
+            assert isinstance(conn, Connection)
+            try:
+                message = conn.recv()
+            except EOFError:
+                message = (
+                    "error",
+                    RunFailed("a client process ended without a result"),
+                )
+            kind = message[0]
+            if kind == "session":
+                observer.session_ready(message[1], message[2])
+            elif kind == "tick":
+                counts[conn] = message[1]
+                if began_ns:
+                    elapsed_s = (time.time_ns() - began_ns) / NS_PER_S
+                    observer.tick(elapsed_s, sum(counts.values()))
+            elif kind == "done":
+                waiting_done.discard(conn)
+                results.append(message[1])
+            elif kind == "error":
+                waiting_done.discard(conn)
+                errors.append(message[1])
+            if kind in ("subscribed", "error", "done") and conn in waiting_subscribed:
+                waiting_subscribed.discard(conn)
+                if not waiting_subscribed and not began_ns:
+                    began_ns = time.time_ns()
+                    _send_window(waiting_done, spec, observer)
+
+    if errors and not results:
+        raise errors[0]
+    if errors:
+        log.warning("%d client processes failed: %s", len(errors), errors[0])
+    merged = merge_measurements(results)
+    merged.interrupted = merged.interrupted or interrupted
+    return merged
+
+
+def _send_window(
+    links: Iterable[Connection], spec: BenchSpec, observer: Observer
+) -> None:
+    start_ns = time.time_ns() + int(spec.warmup_s * NS_PER_S)
+    end_ns = start_ns + int(spec.duration_s * NS_PER_S)
+    observer.measuring(spec.warmup_s, spec.duration_s)
+    for conn in links:
+        conn.send(("window", start_ns, end_ns))
+
+
+def merge_measurements(parts: list[Measurement]) -> Measurement:
+    """One measurement holding every session of the parts, in session order."""
+    if not parts:
+        raise RunFailed("no client process returned a measurement")
+    sessions = sorted((s for p in parts for s in p.sessions), key=lambda s: s.index)
+    merged = Measurement(sessions)
+    windows = {(p.window_start_ns, p.window_end_ns) for p in parts}
+    windows.discard((None, None))
+    if windows:
+        merged.window_start_ns, merged.window_end_ns = windows.pop()
+    merged.open_phase_s = max(p.open_phase_s for p in parts)
+    merged.warmup_phase_s = max(p.warmup_phase_s for p in parts)
+    merged.window_phase_s = max(p.window_phase_s for p in parts)
+    merged.cleanup_phase_s = max(p.cleanup_phase_s for p in parts)
+    merged.interrupted = any(p.interrupted for p in parts)
+    merged.clients = [load for p in parts for load in p.clients]
+    return merged

@@ -1,0 +1,104 @@
+"""The sweep's Hydra callback: a line per job, then a table and the exit status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import JobReturn
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+from rich.console import Console
+
+from gwexp.job import OUTCOME_FILE
+from gwexp.report import print_sweep_table
+from gwexp.results import RESULT_FILE
+
+log = logging.getLogger("gwexp.sweep")
+# Exit status of a sweep in which at least one job failed.
+EXIT_SWEEP_JOB_FAILED = 1
+
+
+def collect_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
+    """One row per job folder of the sweep, in job order."""
+    rows = []
+    job_dirs = [p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
+    for job_dir in sorted(job_dirs, key=lambda p: int(p.name)):
+        row: dict[str, Any] = {"job": int(job_dir.name), "dir": str(job_dir)}
+        overrides = job_dir / ".hydra" / "overrides.yaml"
+        row["overrides"] = _overrides(overrides)
+        outcome = _read_json(job_dir / OUTCOME_FILE) or {"status": "failed"}
+        row["status"] = outcome["status"]
+        row["error"] = outcome.get("error")
+        result = _read_json(job_dir / RESULT_FILE)
+        if result is not None:
+            row["events_per_sec"] = result["events_per_sec"]
+            row["p50"] = result["latency_ms"]["p50"]
+            row["p95"] = result["latency_ms"]["p95"]
+            row["faults"] = result["faults_total"]
+            row["result"] = result
+        rows.append(row)
+    return rows
+
+
+def _overrides(path: Path) -> str:
+    if not path.exists():
+        return ""
+    lines = [line.removeprefix("- ").strip() for line in path.read_text().splitlines()]
+    return " ".join(line for line in lines if line)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+class SweepReport(Callback):
+    """Reports each job as it ends and the whole sweep at its end."""
+
+    def on_job_end(
+        self, config: DictConfig, job_return: JobReturn, **kwargs: Any
+    ) -> None:
+        """One INFO line per sweep job; an ERROR line at once when it failed."""
+        if config.hydra.mode is None or str(config.hydra.mode) != "RunMode.MULTIRUN":
+            return
+        output_dir = Path(config.hydra.runtime.output_dir)
+        rows = [
+            r for r in collect_jobs(output_dir.parent) if r["dir"] == str(output_dir)
+        ]
+        if not rows:
+            return
+        row = rows[0]
+        if row["status"] == "failed":
+            log.error(
+                "job %d (%s) failed: %s", row["job"], row["overrides"], row["error"]
+            )
+            return
+        log.info(
+            "job %d (%s): %s, %.2f events/s, p50 %s ms, %s faults",
+            row["job"],
+            row["overrides"],
+            row["status"],
+            row.get("events_per_sec", 0.0),
+            row.get("p50"),
+            row.get("faults"),
+        )
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Print every job in one table; exit non-zero when any job failed."""
+        sweep_dir = Path(config.hydra.sweep.dir)
+        rows = collect_jobs(sweep_dir)
+        print_sweep_table(rows, Console())
+        failed = [r for r in rows if r["status"] == "failed"]
+        for row in failed:
+            print(
+                f"gwexp: job {row['job']} ({row['overrides']}) failed: {row['error']}",
+                file=sys.stderr,
+            )
+        if failed:
+            sys.exit(EXIT_SWEEP_JOB_FAILED)
