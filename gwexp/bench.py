@@ -137,6 +137,7 @@ class Measurement:
     window_phase_s: float = 0.0
     cleanup_phase_s: float = 0.0
     interrupted: bool = False
+    # Why the run ended before its window, when on_open_failure=stop did it.
     stopped_reason: str | None = None
     # One entry per client process that measured.
     clients: list[ClientLoad] = field(default_factory=lambda: [ClientLoad()])
@@ -179,6 +180,7 @@ class Bench:
         self._streams: list[asyncio.Task[None]] = []
         self._stop_opening = asyncio.Event()
         self._fatal: GatewayError | None = None
+        self._stop_reason: str | None = None
 
     async def run(self, window_clock: WindowClock | None = None) -> Measurement:
         """Both phases and the cleanup; cancellation returns a partial measurement."""
@@ -188,7 +190,8 @@ class Bench:
             subscribed = sum(s.subscribed for s in self._sessions)
             clock = window_clock or self._window_after_warmup
             start_ns, end_ns = await clock(0 if self._fatal else subscribed)
-            if self._fatal is None and subscribed:
+            measurement.stopped_reason = self._stop_reason
+            if self._fatal is None and subscribed and self._stop_reason is None:
                 await self._measure_phase(measurement, start_ns, end_ns)
         except asyncio.CancelledError:
             measurement.interrupted = True
@@ -201,10 +204,6 @@ class Bench:
             self._observer.done()
         if self._fatal is not None:
             raise self._fatal
-        if not measurement.interrupted and not any(
-            s.subscribed for s in self._sessions
-        ):
-            measurement.stopped_reason = "no session could be opened and subscribed"
         return measurement
 
     def _now_s(self) -> float:
@@ -262,6 +261,11 @@ class Bench:
                 failure.message,
             )
             if self._spec.stop_on_open_failure:
+                self._stop_reason = self._stop_reason or (
+                    f"session {session.index} failed to open ({failure.code}) and "
+                    "on_open_failure=stop; set on_open_failure=continue to measure "
+                    "the sessions that did open"
+                )
                 self._stop_opening.set()
             self._observer.session_ready(session.index, False)
             return
@@ -385,26 +389,28 @@ class Bench:
         began_ns = time.time_ns()
         load = measurement.clients[0]
         cpu_at_start: float | None = None
-        while (now_ns := time.time_ns()) < end_ns:
-            asked_s = min(PROGRESS_INTERVAL_S, (end_ns - now_ns) / NS_PER_S)
-            await asyncio.sleep(asked_s)
-            woke_ns = time.time_ns()
-            if woke_ns >= start_ns:
-                if cpu_at_start is None:
-                    cpu_at_start = time.process_time()
-                # How late the loop woke up: the delay every event also waited.
-                load.add_lag((woke_ns - now_ns) / NS_PER_S - asked_s)
-            measured = sum(s.stats.events for s in self._sessions)
-            self._observer.tick((woke_ns - began_ns) / NS_PER_S, measured)
-            if self._fatal is not None:
-                break
-        stopped_ns = time.time_ns()
-        if cpu_at_start is not None:
-            load.cpu_s = time.process_time() - cpu_at_start
-        measurement.warmup_phase_s = (
-            max(0, min(stopped_ns, start_ns) - began_ns) / NS_PER_S
-        )
-        measurement.window_phase_s = max(0, stopped_ns - start_ns) / NS_PER_S
+        try:
+            while (now_ns := time.time_ns()) < end_ns:
+                asked_s = min(PROGRESS_INTERVAL_S, (end_ns - now_ns) / NS_PER_S)
+                await asyncio.sleep(asked_s)
+                woke_ns = time.time_ns()
+                if woke_ns >= start_ns:
+                    if cpu_at_start is None:
+                        cpu_at_start = time.process_time()
+                    # How late the loop woke up: the delay every event also waited.
+                    load.add_lag((woke_ns - now_ns) / NS_PER_S - asked_s)
+                measured = sum(s.stats.events for s in self._sessions)
+                self._observer.tick((woke_ns - began_ns) / NS_PER_S, measured)
+                if self._fatal is not None:
+                    break
+        finally:
+            # Also on cancellation: an interrupted window is measured up to here.
+            stopped_ns = time.time_ns()
+            if cpu_at_start is not None:
+                load.cpu_s = time.process_time() - cpu_at_start
+            warmup_ns = max(0, min(stopped_ns, start_ns) - began_ns)
+            measurement.warmup_phase_s = warmup_ns / NS_PER_S
+            measurement.window_phase_s = max(0, stopped_ns - start_ns) / NS_PER_S
 
     async def _cleanup(self, measurement: Measurement) -> None:
         started = time.perf_counter()

@@ -237,5 +237,8 @@ def merge_measurements(parts: list[Measurement]) -> Measurement:
     merged.window_phase_s = max(p.window_phase_s for p in parts)
     merged.cleanup_phase_s = max(p.cleanup_phase_s for p in parts)
     merged.interrupted = any(p.interrupted for p in parts)
+    merged.stopped_reason = next(
+        (p.stopped_reason for p in parts if p.stopped_reason), None
+    )
     merged.clients = [load for p in parts for load in p.clients]
     return merged

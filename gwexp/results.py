@@ -127,7 +127,8 @@ class RunResult:
     """Everything a run measured; written as result.json."""
 
     schema_version: int
-    # completed: no fault; faulted: faults are listed; interrupted: stopped early.
+    # completed: no fault; faulted: faults are listed; stopped: on_open_failure=stop
+    # ended it before the window; interrupted: Ctrl-C ended it early.
     status: str
     gateway: str
     load: Load
@@ -144,6 +145,8 @@ class RunResult:
     client: ClientVerdict
     # Merged latency histogram of the window, HdrHistogram's base64 encoding, in us.
     histogram: str
+    # Why the run ended before its window (status stopped), else None.
+    stopped_reason: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -174,6 +177,8 @@ def build_result(
     events_total = sum(s.events for s in sessions)
     if measurement.interrupted:
         status = "interrupted"
+    elif measurement.stopped_reason:
+        status = "stopped"
     elif faults:
         status = "faulted"
     else:
@@ -196,6 +201,7 @@ def build_result(
         phases=_phases(measurement),
         client=judge_client(measurement.clients, window_s),
         histogram=encode_histogram(merged),
+        stopped_reason=measurement.stopped_reason,
         meta=meta,
     )
 

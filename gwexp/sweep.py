@@ -20,6 +20,8 @@ from gwexp.results import RESULT_FILE
 log = logging.getLogger("gwexp.sweep")
 # Exit status of a sweep in which at least one job failed.
 EXIT_SWEEP_JOB_FAILED = 1
+# Job outcomes that make the sweep fail: no result, or on_open_failure=stop.
+FAILED_STATUSES = ("failed", "stopped")
 
 
 def collect_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
@@ -74,7 +76,7 @@ class SweepReport(Callback):
         if not rows:
             return
         row = rows[0]
-        if row["status"] == "failed":
+        if row["status"] in FAILED_STATUSES:
             log.error(
                 "job %d (%s) failed: %s", row["job"], row["overrides"], row["error"]
             )
@@ -94,7 +96,7 @@ class SweepReport(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         rows = collect_jobs(sweep_dir)
         print_sweep_table(rows, Console())
-        failed = [r for r in rows if r["status"] == "failed"]
+        failed = [r for r in rows if r["status"] in FAILED_STATUSES]
         for row in failed:
             print(
                 f"gwexp: job {row['job']} ({row['overrides']}) failed: {row['error']}",
