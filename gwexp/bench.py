@@ -399,6 +399,8 @@ class Bench:
                         cpu_at_start = time.process_time()
                     # How late the loop woke up: the delay every event also waited.
                     load.add_lag((woke_ns - now_ns) / NS_PER_S - asked_s)
+                for session in self._sessions:
+                    session.stats.flush()
                 measured = sum(s.stats.events for s in self._sessions)
                 self._observer.tick((woke_ns - began_ns) / NS_PER_S, measured)
                 if self._fatal is not None:

@@ -103,3 +103,26 @@ def test_session_stats_cross_a_process_boundary_exactly() -> None:
     assert copy.histogram.get_value_at_percentile(99) == (
         stats.histogram.get_value_at_percentile(99)
     )
+
+
+def test_bucketed_recording_matches_recording_every_value() -> None:
+    import random
+
+    from gwexp.stats import new_histogram
+
+    draw = random.Random(7)
+    stats = _stats_with_window(0, 10)
+    direct = new_histogram()
+    for sequence in range(1, 20_001):
+        latency_us = int(draw.lognormvariate(9.7, 1.5))  # 1 us to minutes
+        stats.record(sequence, 0, latency_us * 1000)
+        direct.record_value(latency_us)
+        if sequence % 3_000 == 0:
+            stats.flush()
+    assert list(stats.histogram.counts) == list(direct.counts)
+    for pct in (0, 50, 99, 99.99, 100):
+        assert stats.histogram.get_value_at_percentile(pct) == (
+            direct.get_value_at_percentile(pct)
+        )
+    assert stats.histogram.get_max_value() == direct.get_max_value()
+    assert stats.histogram.get_min_value() == direct.get_min_value()
