@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 from rich.console import Console
 
-from gwexp import job
+from gwexp import job, tracking
 from gwexp.config import register_configs, to_run_config
-from gwexp.errors import GwexpError
+from gwexp.errors import ConfigError, GwexpError, RunFailed
 from gwexp.report import RichObserver, print_summary
 
 log = logging.getLogger("gwexp")
@@ -34,7 +37,13 @@ def hydra_main(cfg: DictConfig) -> str:
 
     try:
         run_cfg = to_run_config(cfg)
-        result = job.run(run_cfg, output_dir, RichObserver(console))
+        context = tracking.run_context(
+            run_cfg,
+            Path(hydra_cfg.sweep.dir) if in_sweep else None,
+            list(hydra_cfg.overrides.task),
+            os.environ,
+        )
+        result = job.run(run_cfg, output_dir, RichObserver(console), context)
     except GwexpError as error:
         job.write_outcome(
             job.JobOutcome("failed", str(error), error.exit_status), output_dir
@@ -46,21 +55,58 @@ def hydra_main(cfg: DictConfig) -> str:
         sys.exit(error.exit_status)
 
     status = "ok" if result.status == "completed" else result.status
-    job.write_outcome(job.JobOutcome(status), output_dir)
+    job.write_outcome(job.JobOutcome(status, result.stopped_reason), output_dir)
     if not in_sweep:
         print_summary(result, str(output_dir), Console())
     if result.status == "interrupted":
         raise KeyboardInterrupt
+    if result.status == "stopped" and not in_sweep:
+        print(f"gwexp: error: {result.stopped_reason}", file=sys.stderr)
+        sys.exit(RunFailed.exit_status)
     return status
 
 
+def compact_message(error: Exception) -> str:
+    """Hydra's multi-line composition error as one line, without internal names."""
+    text = str(error)
+    if error.__cause__ is not None and str(error.__cause__) not in text:
+        text += "\n" + str(error.__cause__)
+    parts: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith(("Config search path", "provider=", "Set the environment")):
+            continue
+        if not line or line.startswith(
+            ("full_key:", "object_type=", "reference_type=")
+        ):
+            continue
+        if line.endswith("_schema"):
+            continue
+        if raw.startswith("\t") and parts and parts[-1].endswith(":"):
+            parts[-1] += f" {line}"
+        elif raw.startswith("\t") and parts:
+            parts[-1] += f", {line}"
+        else:
+            parts.append(line)
+    return "; ".join(parts)
+
+
 def main() -> None:
-    """Entry point: Ctrl-C exits with status 130 after the run cleaned up."""
+    """Entry point: one line per error; Ctrl-C exits 130 after the run cleaned up."""
+    # Composition errors then reach us as exceptions instead of Hydra's printout.
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:
         hydra_main()
+    except (HydraException, OmegaConfBaseException) as error:
+        print(f"gwexp: error: {compact_message(error)}", file=sys.stderr)
+        sys.exit(ConfigError.exit_status)
     except KeyboardInterrupt:
+        tracking.end_open_runs("KILLED")
         print("gwexp: interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        # A sweep that stopped on an unexpected error leaves its parent run open.
+        tracking.end_open_runs("FAILED")
 
 
 if __name__ == "__main__":

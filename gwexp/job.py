@@ -17,6 +17,7 @@ from gwexp.fanout import ClientSettings, measure_in_process, measure_in_processe
 from gwexp.plan import session_tags
 from gwexp.results import Load, RunResult, build_result, write_result
 from gwexp.target import open_gateway
+from gwexp.tracking import RunContext, track_run
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,13 @@ def bench_spec(cfg: RunConfig) -> BenchSpec:
     )
 
 
-def run(cfg: RunConfig, output_dir: Path, observer: Observer) -> RunResult:
-    """Measure once and write result.json before anything else can fail."""
+def run(
+    cfg: RunConfig,
+    output_dir: Path,
+    observer: Observer,
+    tracking_context: RunContext | None = None,
+) -> RunResult:
+    """Measure once, write result.json, then log it to MLflow if given a context."""
     spec = bench_spec(cfg)
     settings = ClientSettings(
         command_timeout_s=cfg.client.command_timeout_s,
@@ -95,6 +101,8 @@ def run(cfg: RunConfig, output_dir: Path, observer: Observer) -> RunResult:
         result.faults_total,
         path,
     )
+    if tracking_context is not None:
+        track_run(cfg, output_dir, tracking_context)
     return result
 
 

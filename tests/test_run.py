@@ -93,13 +93,28 @@ def test_unstaggered_opens_time_out_and_are_recorded_as_faults(
     assert "faults: failed_open" in done.stdout
 
 
-def test_bad_value_is_one_line_with_a_distinct_status(tmp_path: Path) -> None:
-    done = run_gwexp("session_count=0", f"hydra.run.dir={tmp_path}")
+@pytest.mark.parametrize(
+    ("override", "line"),
+    [
+        ("session_count=0", "session_count=0 is invalid: must be at least 1"),
+        (
+            "bulk_size=abc",
+            "Error merging override bulk_size=abc; Value 'abc' of type 'str' "
+            "could not be converted to Integer",
+        ),
+        (
+            "tags=diagonal",
+            "In 'config': Could not find 'tags/diagonal'; Available options in "
+            "'tags': by_attribute, by_machine, explicit, single_attribute",
+        ),
+    ],
+)
+def test_bad_value_is_one_line_with_a_distinct_status(
+    tmp_path: Path, override: str, line: str
+) -> None:
+    done = run_gwexp(override, f"hydra.run.dir={tmp_path}")
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == (
-        "gwexp: error: session_count=0 is invalid: must be at least 1"
-    )
-    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [f"gwexp: error: {line}"]
     assert not (tmp_path / "result.json").exists()
 
 

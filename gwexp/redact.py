@@ -1,0 +1,87 @@
+"""Which config keys hold secrets, and how to keep their values out of every record.
+
+A secret given the intended way is an interpolation such as
+``${oc.env:MXGW_API_KEY,null}``: Hydra saves it unresolved, so it names where
+the value comes from without holding it, and is kept. A literal value under a
+secret key (say ``gateway.api_key=...`` typed on the command line) is replaced
+by REDACTED wherever gwexp records the config: MLflow params, tags, uploaded
+Hydra files and reruns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REDACTED = "<redacted>"
+# Any key segment naming a credential; matched case-insensitively.
+SECRET_KEY_PATTERN = re.compile(
+    r"(api_?key|secret|password|passwd|token|credential)", re.IGNORECASE
+)
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether the last segment of a dotted key names a secret."""
+    return bool(SECRET_KEY_PATTERN.search(key.rsplit(".", 1)[-1]))
+
+
+def is_interpolation(value: object) -> bool:
+    """Whether a saved value is an unresolved ``${...}`` interpolation."""
+    return isinstance(value, str) and value.strip().startswith("${")
+
+
+def override_key(override: str) -> str:
+    """The dotted key of a Hydra override string, without its +, ++ or ~ prefix."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level with dotted keys; lists stay values."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{dotted}."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def without_secrets(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """A flat config with every secret-named key dropped."""
+    return {key: value for key, value in flat.items() if not is_secret_key(key)}
+
+
+def redact_tree(node: Any) -> Any:
+    """A copy of parsed YAML with literal secrets and secret overrides redacted."""
+    if isinstance(node, Mapping):
+        return {
+            key: (
+                REDACTED
+                if is_secret_key(str(key))
+                and node[key] is not None
+                and not is_interpolation(node[key])
+                and not isinstance(node[key], Mapping)
+                else redact_tree(node[key])
+            )
+            for key in node
+        }
+    if isinstance(node, list):
+        return [redact_tree(item) for item in node]
+    if isinstance(node, str) and "=" in node and is_secret_key(override_key(node)):
+        value = node.split("=", 1)[1]
+        if value and value != "null" and not is_interpolation(value):
+            return f"{node.split('=', 1)[0]}={REDACTED}"
+    return node
+
+
+def redact_yaml_file(source: Path, target: Path) -> Path:
+    """Write a redacted copy of a YAML file (a Hydra config or overrides list)."""
+    data = yaml.safe_load(source.read_text())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(redact_tree(data), sort_keys=False))
+    return target
