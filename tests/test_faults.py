@@ -1,0 +1,339 @@
+"""Faults, bad input and secrets: every case provoked against a real simulator.
+
+The simulator runs in the test process (so the test can see what is left open
+at the gateway) and gwexp runs as a user runs it, in a subprocess.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gwexp.sim import EmbeddedGateway, load_profile
+from tests.conftest import ROOT, make_tls_files, read_json, run_gwexp
+
+GOOD_KEY = "mxgw_k1_c0rrectHorse"
+FAST_RUN = ("warmup_s=0.5", "duration_s=3", "stagger_ms=20", "tracking.enabled=false")
+
+
+def _start(**overrides: object) -> EmbeddedGateway:
+    settings: dict[str, object] = {"change_rate_hz": 5, "time_scale": 0.02}
+    settings.update(overrides)
+    return EmbeddedGateway(load_profile("loopback", settings))
+
+
+def open_sessions(simulator: EmbeddedGateway) -> int:
+    """Sessions the simulator still holds open."""
+    return simulator.session_count
+
+
+@pytest.fixture
+def simulator() -> Iterator[EmbeddedGateway]:
+    with _start() as running:
+        yield running
+
+
+def _remote(address: str, *more: str) -> tuple[str, ...]:
+    return ("gateway=remote", f"gateway.endpoint={address}", *FAST_RUN, *more)
+
+
+def _last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_unreachable_gateway_is_one_line_within_the_connect_time(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    began = time.monotonic()
+    done = run_gwexp(
+        *_remote(f"127.0.0.1:{port}", "gateway.connect_timeout_s=1"),
+        f"hydra.run.dir={tmp_path}",
+    )
+    assert time.monotonic() - began < 30
+    assert done.returncode == 3
+    assert _last_line(done.stderr) == (
+        f"gwexp: error: no gRPC server answered at 127.0.0.1:{port} within 1 s: "
+        "check gateway.endpoint, that the gateway runs, and gateway.tls.enabled"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_a_server_that_does_not_speak_grpc_is_unreachable(tmp_path: Path) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def answer_like_a_web_server() -> None:
+        server.settimeout(20)
+        try:
+            while True:
+                conn, _ = server.accept()
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                conn.close()
+        except OSError:
+            return
+
+    threading.Thread(target=answer_like_a_web_server, daemon=True).start()
+    try:
+        done = run_gwexp(
+            *_remote(f"127.0.0.1:{port}", "gateway.connect_timeout_s=1"),
+            f"hydra.run.dir={tmp_path}",
+        )
+    finally:
+        server.close()
+    assert done.returncode == 3
+    assert "no gRPC server answered at" in _last_line(done.stderr)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (None, "API key missing or unknown (UNAUTHENTICATED)"),
+        ("mxgw_k1_wrong", "API key missing or unknown (UNAUTHENTICATED)"),
+        ("mxgw_k2_scoped", "lacks the scope for it (PERMISSION_DENIED)"),
+    ],
+)
+def test_bad_api_keys_are_one_line_saying_which(
+    tmp_path: Path, key: str | None, expected: str
+) -> None:
+    profile = load_profile("loopback", {"time_scale": 0.02})
+    keys = [GOOD_KEY, "mxgw_k2_scoped=sessions,commands"]
+    with EmbeddedGateway(profile, api_keys=keys) as simulator:
+        env = {"MXGW_API_KEY": key} if key else {}
+        done = run_gwexp(
+            *_remote(simulator.address), f"hydra.run.dir={tmp_path}", env=env
+        )
+        assert open_sessions(simulator) == 0
+    assert done.returncode == 4, done.stderr
+    assert expected in _last_line(done.stderr)
+    assert _last_line(done.stderr).startswith("gwexp: error: gateway at")
+    assert "Traceback" not in done.stderr
+
+
+def test_session_limit_failures_are_faults_and_the_rest_is_measured(
+    tmp_path: Path,
+) -> None:
+    with _start(max_sessions=2) as simulator:
+        done = run_gwexp(
+            *_remote(simulator.address, "session_count=3", "bulk_size=12"),
+            f"hydra.run.dir={tmp_path}",
+        )
+        assert open_sessions(simulator) == 0
+    assert done.returncode == 0, done.stderr
+    result = read_json(tmp_path / "result.json")
+    assert result["status"] == "faulted"
+    assert [s["subscribed"] for s in result["sessions"]] == [True, True, False]
+    (fault,) = result["faults"]
+    assert (fault["kind"], fault["session"]) == ("failed_open", 3)
+    assert fault["code"] == "PROTOCOL_STATUS_CODE_SESSION_LIMIT_REACHED"
+    assert result["events_total"] > 0
+
+
+def test_on_open_failure_stop_ends_the_run_with_one_line(tmp_path: Path) -> None:
+    with _start(max_sessions=1) as simulator:
+        done = run_gwexp(
+            *_remote(simulator.address, "session_count=2", "on_open_failure=stop"),
+            f"hydra.run.dir={tmp_path}",
+        )
+        assert open_sessions(simulator) == 0
+    assert done.returncode == 5
+    assert _last_line(done.stderr).startswith(
+        "gwexp: error: session 2 failed to open "
+        "(PROTOCOL_STATUS_CODE_SESSION_LIMIT_REACHED) and on_open_failure=stop"
+    )
+    result = read_json(tmp_path / "result.json")
+    assert result["status"] == "stopped"
+    assert result["events_total"] == 0
+
+
+def test_unknown_tags_are_counted_and_listed_not_fatal(
+    tmp_path: Path, simulator: EmbeddedGateway
+) -> None:
+    tags = "[TestMachine_001.TestChangingInt,TestMachine_999.TestChangingInt,Nope.X]"
+    done = run_gwexp(
+        *_remote(
+            simulator.address, "tags=explicit", f"tags.explicit={tags}", "bulk_size=3"
+        ),
+        f"hydra.run.dir={tmp_path}",
+    )
+    assert done.returncode == 0, done.stderr
+    result = read_json(tmp_path / "result.json")
+    assert result["fault_counts"]["refused_item"] == 2
+    refused = sorted(f["code"] for f in result["faults"] if f["kind"] == "refused_item")
+    assert refused == ["Nope.X", "TestMachine_999.TestChangingInt"]
+    assert all(f["message"] for f in result["faults"])
+    assert result["sessions"][0]["tags_subscribed"] == 1
+    assert result["events_total"] > 0
+
+
+def _fault_run(tmp_path: Path, **overrides: object) -> dict[str, object]:
+    with _start(**overrides) as simulator:
+        done = run_gwexp(*_remote(simulator.address), f"hydra.run.dir={tmp_path}")
+        assert open_sessions(simulator) == 0
+    assert done.returncode == 0, done.stderr
+    return read_json(tmp_path / "result.json")
+
+
+def test_queue_overflow_mid_window_keeps_the_counts_before_it(tmp_path: Path) -> None:
+    # 600 events/s produced, 400 delivered: the 500-event queue fills in ~2 s.
+    result = _fault_run(tmp_path, queue_capacity=500, delivery_ceiling_eps=400)
+    assert result["status"] == "faulted"
+    assert result["fault_counts"]["queue_overflow"] == 1  # type: ignore[index]
+    (fault,) = [f for f in result["faults"] if f["kind"] == "queue_overflow"]  # type: ignore[attr-defined]
+    assert fault["at_s"] > 0
+    assert result["sessions"][0]["final_state"] == "SESSION_STATE_FAULTED"  # type: ignore[index]
+    seconds = result["rate_per_second"]
+    assert seconds[0] > 0 and seconds[-1] == 0  # type: ignore[index]
+
+
+def test_worker_crash_mid_window_is_recorded_with_its_time(tmp_path: Path) -> None:
+    result = _fault_run(tmp_path, **{"faults.crash_after_s": 2.0})
+    assert result["status"] == "faulted"
+    assert result["fault_counts"]["worker"] == 1  # type: ignore[index]
+    assert result["events_total"] > 0  # type: ignore[operator]
+    assert result["rate_per_second"][-1] == 0  # type: ignore[index]
+    assert result["sessions"][0]["final_state"] == "SESSION_STATE_FAULTED"  # type: ignore[index]
+
+
+def test_dropped_stream_is_recorded_and_resumed_without_loss(tmp_path: Path) -> None:
+    result = _fault_run(tmp_path, **{"faults.drop_stream_after_s": 2.0})
+    assert result["status"] == "faulted"
+    assert result["fault_counts"]["stream_error"] == 1  # type: ignore[index]
+    session = result["sessions"][0]  # type: ignore[index]
+    assert session["stream_resumes"] == 1
+    assert session["sequence_gaps"] == 0
+    assert session["final_state"] == "SESSION_STATE_READY"
+    assert min(result["rate_per_second"]) > 0  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize(
+    ("phase", "log_line", "then_s"),
+    [("open", "opening 2 sessions", 0.3), ("window", "then measuring", 2.0)],
+)
+def test_ctrl_c_closes_sessions_and_writes_partial_results(
+    tmp_path: Path, phase: str, log_line: str, then_s: float
+) -> None:
+    # Worker starts slow enough that the open phase lasts about a second.
+    with _start(time_scale=1.0, worker_start_s=0.5) as simulator:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gwexp",
+                *_remote(simulator.address, "session_count=2", "stagger_ms=300"),
+                "duration_s=10",
+                f"hydra.run.dir={tmp_path}",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            if log_line in line:
+                break
+        time.sleep(then_s)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert open_sessions(simulator) == 0
+    assert process.returncode == 130, stderr
+    assert _last_line(stderr) == "gwexp: interrupted"
+    result = read_json(tmp_path / "result.json")
+    assert result["status"] == "interrupted"
+    if phase == "open":
+        assert result["events_total"] == 0
+    else:
+        assert result["events_total"] > 0
+        assert 0 < result["phases"]["window_s"] < 10
+        assert abs(result["events_per_sec"] - 2 * 120 * 5) < 200
+
+
+def test_sweep_with_a_failing_job_reports_it_and_exits_non_zero(tmp_path: Path) -> None:
+    done = run_gwexp(
+        "-m",
+        "gateway.profile=loopback",
+        "+gateway.overrides.change_rate_hz=5",
+        *FAST_RUN,
+        "bulk_size=24,500",
+        f"hydra.sweep.dir={tmp_path}",
+    )
+    assert done.returncode == 1
+    line = "bulk_size=500) failed: bulk_size=500 is invalid: must be at most 120"
+    assert line in done.stderr
+    assert (tmp_path / "0" / "result.json").exists()
+    assert not (tmp_path / "1" / "result.json").exists()
+    assert read_json(tmp_path / "1" / "outcome.json")["status"] == "failed"
+
+
+def test_tls_with_a_self_signed_ca(tmp_path: Path) -> None:
+    ca, cert, key = make_tls_files(tmp_path)
+    profile = load_profile("loopback", {"change_rate_hz": 5, "time_scale": 0.02})
+    with EmbeddedGateway(profile, tls_cert_file=cert, tls_key_file=key) as simulator:
+        done = run_gwexp(
+            *_remote(
+                simulator.address,
+                "gateway.tls.enabled=true",
+                f"gateway.tls.ca_cert={ca}",
+                "bulk_size=12",
+            ),
+            f"hydra.run.dir={tmp_path / 'run'}",
+        )
+        plain = run_gwexp(
+            *_remote(simulator.address, "gateway.connect_timeout_s=1"),
+            f"hydra.run.dir={tmp_path / 'plain'}",
+        )
+    assert done.returncode == 0, done.stderr
+    assert read_json(tmp_path / "run" / "result.json")["events_total"] > 0
+    assert plain.returncode == 3
+
+
+def test_api_key_never_lands_in_anything_a_run_writes(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    store = tmp_path / "mlflow.db"
+    uri = f"sqlite:///{store}"
+    profile = load_profile("loopback", {"change_rate_hz": 5, "time_scale": 0.02})
+    with EmbeddedGateway(profile, api_keys=[GOOD_KEY]) as simulator:
+        done = run_gwexp(
+            "-m",
+            *_remote(simulator.address, "bulk_size=6,12"),
+            "tracking.enabled=true",
+            f"tracking.uri={uri}",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+            env={"MXGW_API_KEY": GOOD_KEY, "MLFLOW_ARTIFACTS_DESTINATION": ""},
+        )
+    assert done.returncode == 0, done.stderr
+    secret = GOOD_KEY.encode()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    runs = MlflowClient(uri).search_runs(
+        [MlflowClient(uri).get_experiment_by_name("gwexp").experiment_id]
+    )
+    assert len(runs) == 3  # the parent and two jobs
+    for run in runs:
+        artifacts = Path(run.info.artifact_uri.removeprefix("file://"))
+        written += [p for p in artifacts.rglob("*") if p.is_file()]
+        assert GOOD_KEY not in str(run.data.params) + str(run.data.tags)
+        assert GOOD_KEY not in (run.info.run_name or "")
+    assert any(p.name == "result.json" for p in written)
+    assert any(p.name == "config.yaml" for p in written)
+    leaks = [str(p) for p in written if secret in p.read_bytes()]
+    assert leaks == []
+    assert GOOD_KEY not in done.stdout + done.stderr
