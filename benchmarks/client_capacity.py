@@ -1,0 +1,314 @@
+"""How far gwexp's measuring client is from the ceiling of its own transport.
+
+Run from the project root:
+
+    .venv/bin/python benchmarks/client_capacity.py [--seconds 5] [--rounds 3]
+
+Everything is measured side by side in one run, alternating the contenders
+round by round so that a noisy neighbour hurts both alike.
+
+On a small machine one simulator process cannot send faster than one Python
+consumer can read (both pay grpc.aio's per-message cost), so the rate a
+consumer receives is the simulator's, not the consumer's. A consumer's own
+ceiling is therefore taken from its CPU cost: events received per CPU second
+of the consumer process is the rate it could sustain with a core to itself.
+
+Printed: each consumer's received rate, CPU share and ceiling; what two
+simulator processes send to two bare consumers together (the simulator's
+output per process, and whether it or the client is the limit); the fixed
+overhead of one run beyond warm-up plus window; resident memory over a long
+run. The last line is ``consumer ratio (gwexp / bare): X.XX``, the ratio of
+the two ceilings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc.aio
+
+from gwexp.bench import BenchSpec
+from gwexp.config import EmbeddedGatewayConfig, RunConfig, TagsConfig, TrackingConfig
+from gwexp.fanout import ClientSettings, measure_in_process
+from gwexp.gateway import Target
+from gwexp.job import run as run_job
+from gwexp.plan import session_tags
+from gwexp.proto import mxaccess_gateway_pb2 as pb
+from gwexp.proto import mxaccess_gateway_pb2_grpc as pb_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+# 120 tags x 60 Hz: a rate both consumers and the simulator keep up with, so
+# that the consumers' CPU per event is compared at the same load (per-event
+# cost falls as the rate rises and gRPC batches more per read). The large
+# queue keeps FailFast from ending a stream that lags for a moment.
+FLOOD_SETTINGS = ("change_rate_hz=60", "queue_capacity=50000000", "worker_start_s=0")
+OFFERED_EPS = 120 * 60
+WARMUP_S = 1.0
+PAGE_BYTES = 4096
+
+
+@dataclass
+class Reading:
+    """What one consumer received over its window, and what it cost."""
+
+    events: int
+    window_s: float
+    cpu_s: float
+
+    @property
+    def rate_eps(self) -> float:
+        """Events per second received."""
+        return self.events / self.window_s
+
+    @property
+    def cpu_share(self) -> float:
+        """Share of one core the consumer process used."""
+        return self.cpu_s / self.window_s
+
+    @property
+    def ceiling_eps(self) -> float:
+        """Events per CPU second: the rate this consumer sustains on a whole core."""
+        return self.events / self.cpu_s
+
+
+class NullObserver:
+    """No progress display: the benchmark prints its own table."""
+
+    def opening(self, session_count: int) -> None:
+        """Ignore."""
+
+    def session_ready(self, index: int, ok: bool) -> None:
+        """Ignore."""
+
+    def measuring(self, warmup_s: float, duration_s: float) -> None:
+        """Ignore."""
+
+    def tick(self, elapsed_s: float, measured_events: int) -> None:
+        """Ignore."""
+
+    def done(self) -> None:
+        """Ignore."""
+
+
+def start_simulator() -> tuple[subprocess.Popen[str], str]:
+    """A standalone flood simulator in its own process, and its address."""
+    sets = [arg for setting in FLOOD_SETTINGS for arg in ("--set", setting)]
+    command = [sys.executable, "-m", "gwexp.sim", "--port", "0", "--profile", "flood"]
+    process = subprocess.Popen(
+        [*command, *sets], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        found = re.search(r"listening on (\S+)", line)
+        if found:
+            return process, found.group(1)
+    raise RuntimeError("the simulator did not start")
+
+
+def stop_simulator(process: subprocess.Popen[str]) -> None:
+    """Interrupt the simulator and wait for it to exit."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def all_tags() -> list[str]:
+    """All 120 tags of the galaxy."""
+    return session_tags(TagsConfig(), 120, 1)[0]
+
+
+async def bare_consumer(address: str, seconds: float) -> Reading:
+    """A loop that only counts: open, subscribe, stream, count, close."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.MxAccessGatewayStub(channel)  # type: ignore[no-untyped-call]
+        request = pb.OpenSessionRequest(client_session_name="bare")
+        sid = (await stub.OpenSession(request, timeout=30)).session_id
+        register = pb.MxCommand(
+            kind=pb.MX_COMMAND_KIND_REGISTER,
+            register=pb.RegisterCommand(client_name="bare"),
+        )
+        reply = await stub.Invoke(
+            pb.MxCommandRequest(session_id=sid, command=register), timeout=30
+        )
+        subscribe = pb.MxCommand(
+            kind=pb.MX_COMMAND_KIND_SUBSCRIBE_BULK,
+            subscribe_bulk=pb.SubscribeBulkCommand(
+                server_handle=reply.register.server_handle, tag_addresses=all_tags()
+            ),
+        )
+        await stub.Invoke(
+            pb.MxCommandRequest(session_id=sid, command=subscribe), timeout=30
+        )
+
+        count = 0
+        start = time.perf_counter() + WARMUP_S
+        end = start + seconds
+        cpu_start = 0.0
+        call = stub.StreamEvents(
+            pb.StreamEventsRequest(session_id=sid), timeout=seconds + 60
+        )
+        async for _ in call:
+            now = time.perf_counter()
+            if now >= start:
+                if not count:
+                    cpu_start = time.process_time()
+                count += 1
+                if now >= end:
+                    break
+        cpu_s = time.process_time() - cpu_start
+        call.cancel()
+        await stub.CloseSession(pb.CloseSessionRequest(session_id=sid), timeout=30)
+        return Reading(count, seconds, cpu_s)
+
+
+async def gwexp_consumer(address: str, seconds: float) -> Reading:
+    """gwexp's full measuring consumer over one stream of all 120 tags."""
+    spec = BenchSpec(
+        session_tags=[all_tags()],
+        stagger_ms=0,
+        warmup_s=WARMUP_S,
+        duration_s=seconds,
+        stream_deadline_s=seconds + 60,
+        stop_on_open_failure=True,
+    )
+    settings = ClientSettings(command_timeout_s=30, open_timeout_s=30)
+    measurement = await measure_in_process(
+        Target(address), settings, spec, NullObserver()
+    )
+    events = sum(s.stats.events for s in measurement.sessions)
+    return Reading(events, seconds, measurement.clients[0].cpu_s)
+
+
+def _bare_worker(address: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    out.put(asyncio.run(bare_consumer(address, seconds)).rate_eps)
+
+
+def two_simulators(seconds: float) -> list[float]:
+    """Rates two bare consumers receive at once, each from its own simulator."""
+    simulators = [start_simulator() for _ in range(2)]
+    context = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue = context.Queue()  # type: ignore[type-arg]
+    workers = [
+        context.Process(target=_bare_worker, args=(address, seconds, out))
+        for _, address in simulators
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        rates = [out.get(timeout=seconds + 90) for _ in workers]
+        for worker in workers:
+            worker.join()
+    finally:
+        for process, _ in simulators:
+            stop_simulator(process)
+    return rates
+
+
+def job_overhead_s() -> tuple[float, float]:
+    """Wall time of one in-process run beyond warm-up plus window, and the window."""
+    cfg = RunConfig(
+        gateway=EmbeddedGatewayConfig(
+            profile="loopback", overrides={"worker_start_s": 0}
+        ),
+        tracking=TrackingConfig(enabled=False),
+        warmup_s=0.5,
+        duration_s=2.0,
+    )
+    with tempfile.TemporaryDirectory() as out:
+        began = time.perf_counter()
+        run_job(cfg, Path(out), NullObserver())
+        elapsed = time.perf_counter() - began
+    return elapsed - cfg.warmup_s - cfg.duration_s, cfg.duration_s
+
+
+def rss_mib() -> float:
+    """Resident memory of this process now, in MiB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * PAGE_BYTES / 2**20
+
+
+async def long_run_memory(address: str, seconds: float) -> tuple[float, float]:
+    """Resident memory a tenth of the way into a long gwexp window, and at its end."""
+    samples: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            samples.append(rss_mib())
+            await asyncio.sleep(seconds / 20)
+
+    sampler = asyncio.create_task(sample())
+    await gwexp_consumer(address, seconds)
+    sampler.cancel()
+    first = samples[min(len(samples) - 1, 4)]
+    return first, samples[-1]
+
+
+def main() -> None:
+    """Measure, then print the table and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="window, s")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per consumer")
+    parser.add_argument("--long-s", type=float, default=60.0, help="memory run, s")
+    args = parser.parse_args()
+
+    bare: list[Reading] = []
+    full: list[Reading] = []
+    simulator, address = start_simulator()
+    try:
+        for number in range(1, args.rounds + 1):
+            bare.append(asyncio.run(bare_consumer(address, args.seconds)))
+            full.append(asyncio.run(gwexp_consumer(address, args.seconds)))
+            print(
+                f"round {number}: bare {bare[-1].rate_eps:,.0f} events/s at "
+                f"{bare[-1].cpu_share:.0%} CPU, gwexp {full[-1].rate_eps:,.0f} "
+                f"events/s at {full[-1].cpu_share:.0%} CPU",
+                flush=True,
+            )
+        rss_early, rss_end = asyncio.run(long_run_memory(address, args.long_s))
+    finally:
+        stop_simulator(simulator)
+    pair = two_simulators(args.seconds)
+    overhead_s, window_s = job_overhead_s()
+
+    def median(readings: list[Reading], key: str) -> float:
+        return statistics.median(getattr(r, key) for r in readings)
+
+    bare_ceiling = median(bare, "ceiling_eps")
+    full_ceiling = median(full, "ceiling_eps")
+    print()
+    print(f"{'':34}{'received':>14}{'CPU':>7}{'ceiling':>14}")
+    for name, readings in (("bare grpc.aio loop", bare), ("gwexp consumer", full)):
+        print(
+            f"{name:34}{median(readings, 'rate_eps'):>10,.0f} e/s"
+            f"{median(readings, 'cpu_share'):>7.0%}"
+            f"{median(readings, 'ceiling_eps'):>10,.0f} e/s"
+        )
+    print(f"simulator offers per process (120 tags x 60 Hz): {OFFERED_EPS:,} e/s")
+    print(
+        "two simulators -> two bare consumers: "
+        + " + ".join(f"{rate:,.0f}" for rate in pair)
+        + f" = {sum(pair):,.0f} e/s"
+    )
+    print(f"run overhead beyond warm-up + {window_s:g} s window: {overhead_s:.2f} s")
+    print(
+        f"resident memory in a {args.long_s:g} s window: {rss_early:.1f} MiB "
+        f"early, {rss_end:.1f} MiB at the end"
+    )
+    print(f"consumer ratio (gwexp / bare): {full_ceiling / bare_ceiling:.2f}")
+
+
+if __name__ == "__main__":
+    main()
