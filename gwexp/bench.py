@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import grpc
@@ -24,8 +24,9 @@ import grpc.aio
 
 from gwexp.errors import GatewayError
 from gwexp.gateway import GatewayClient, OpenFailure
+from gwexp.measurement import Fault, Measurement, SessionRun
 from gwexp.proto import mxaccess_gateway_pb2 as pb
-from gwexp.stats import NS_PER_S, SessionStats
+from gwexp.stats import NS_PER_S
 
 log = logging.getLogger(__name__)
 
@@ -61,86 +62,6 @@ class BenchSpec:
     stream_deadline_s: float
     stop_on_open_failure: bool
     client_name: str = "gwexp"
-
-
-@dataclass
-class Fault:
-    """Something that makes a result less complete; kept with when it happened."""
-
-    # failed_open, refused_item, stream_error, queue_overflow, worker, sequence_gap
-    kind: str
-    # 1-based session index, or None for the run as a whole.
-    session: int | None
-    # Seconds since the run started.
-    at_s: float
-    code: str
-    message: str
-
-
-@dataclass
-class SessionRun:
-    """Everything one session did during the run."""
-
-    index: int
-    tags: Sequence[str]
-    stats: SessionStats = field(default_factory=SessionStats)
-    session_id: str | None = None
-    server_handle: int | None = None
-    item_handles: list[int] = field(default_factory=list)
-    open_s: float | None = None
-    subscribe_s: float | None = None
-    final_state: str | None = None
-    stream_resumes: int = 0
-    faults: list[Fault] = field(default_factory=list)
-
-    @property
-    def subscribed(self) -> bool:
-        """True once the session's stream was started."""
-        return self.subscribe_s is not None
-
-    def add_fault(self, fault: Fault) -> None:
-        """Keep the first fault of each kind; a later report of it adds nothing."""
-        if fault.kind == "refused_item" or all(
-            f.kind != fault.kind for f in self.faults
-        ):
-            self.faults.append(fault)
-
-
-@dataclass
-class ClientLoad:
-    """How hard the measuring client itself worked during the window."""
-
-    # CPU seconds this process used in the window (all threads).
-    cpu_s: float = 0.0
-    # Event-loop lateness, sampled every PROGRESS_INTERVAL_S, in seconds.
-    lag_max_s: float = 0.0
-    lag_sum_s: float = 0.0
-    lag_samples: int = 0
-
-    def add_lag(self, lag_s: float) -> None:
-        """Account one sample of how late the loop woke."""
-        lag_s = max(0.0, lag_s)
-        self.lag_max_s = max(self.lag_max_s, lag_s)
-        self.lag_sum_s += lag_s
-        self.lag_samples += 1
-
-
-@dataclass
-class Measurement:
-    """The raw outcome of a run, before it becomes a result."""
-
-    sessions: list[SessionRun]
-    window_start_ns: int | None = None
-    window_end_ns: int | None = None
-    open_phase_s: float = 0.0
-    warmup_phase_s: float = 0.0
-    window_phase_s: float = 0.0
-    cleanup_phase_s: float = 0.0
-    interrupted: bool = False
-    # Why the run ended before its window, when on_open_failure=stop did it.
-    stopped_reason: str | None = None
-    # One entry per client process that measured.
-    clients: list[ClientLoad] = field(default_factory=lambda: [ClientLoad()])
 
 
 # Given how many sessions subscribed, returns the window [start_ns, end_ns) on the

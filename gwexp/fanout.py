@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from gwexp.bench import Bench, BenchSpec, Measurement, Observer
+from gwexp.bench import Bench, BenchSpec, Observer
 from gwexp.errors import GwexpError, RunFailed
 from gwexp.gateway import GatewayClient, Target, connect
+from gwexp.measurement import Measurement
 from gwexp.stats import NS_PER_S
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gwexp.bench import ClientLoad, Fault, Measurement
+from gwexp.measurement import ClientLoad, Fault, Measurement, SessionRun
 from gwexp.stats import (
     NS_PER_S,
     LatencySummary,
@@ -216,7 +216,7 @@ def _window_s(measurement: Measurement) -> float:
     return planned
 
 
-def _session_result(session: Any, window_s: float) -> SessionResult:
+def _session_result(session: SessionRun, window_s: float) -> SessionResult:
     stats = session.stats
     return SessionResult(
         index=session.index,

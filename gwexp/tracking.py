@@ -199,6 +199,10 @@ def run_metrics(result: Mapping[str, Any]) -> dict[str, float]:
         value = result["latency_ms"].get(key)
         if value is not None:
             metrics[f"latency_{key}_ms"] = float(value)
+    client = result["client"]
+    metrics["client_cpu_fraction_max"] = float(client["cpu_fraction_max"])
+    metrics["client_loop_lag_mean_ms"] = float(client["loop_lag_mean_ms"])
+    metrics["client_loop_lag_max_ms"] = float(client["loop_lag_max_ms"])
     return metrics
 
 
@@ -217,6 +221,11 @@ def _result_tags(
     }
     if meta.get("host"):
         tags["gwexp.host"] = str(meta["host"])
+    client = result["client"]
+    tags["gwexp.client_processes"] = str(client["processes"])
+    tags["gwexp.client_saturated"] = str(client["saturated"]).lower()
+    if client["warning"]:
+        tags["gwexp.warning"] = str(client["warning"])
     if result.get("stopped_reason"):
         tags["gwexp.stopped_reason"] = str(result["stopped_reason"])
     if context.rerun_of:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pickle
 
-from gwexp.bench import ClientLoad, Measurement, SessionRun
 from gwexp.fanout import merge_measurements, partition
+from gwexp.measurement import ClientLoad, Measurement, SessionRun
 from gwexp.results import Load, build_result, judge_client
 from gwexp.stats import NS_PER_S
 

@@ -77,6 +77,14 @@ def _result(bulk_size: int, events_per_sec: float, status: str) -> dict[str, Any
         "fault_counts": {"sequence_gap": 3},
         "faults_total": 3,
         "histogram": encode_histogram(histogram),
+        "client": {
+            "processes": 2,
+            "cpu_fraction_max": 0.9,
+            "loop_lag_mean_ms": 1.5,
+            "loop_lag_max_ms": 4.0,
+            "saturated": True,
+            "warning": "the client may have limited this run: raise client.processes",
+        },
         "meta": {"host": "bench-host", "simulator_seed": 11},
     }
 
@@ -204,6 +212,9 @@ def test_a_run_records_params_metrics_tags_and_artifacts(
         assert metrics[f"latency_{key}_ms"] == value
     for key in ("p99", "p999", "max"):
         assert metrics[f"latency_{key}_ms"] == 34.0
+    assert metrics["client_cpu_fraction_max"] == 0.9
+    assert metrics["client_loop_lag_mean_ms"] == 1.5
+    assert metrics["client_loop_lag_max_ms"] == 4.0
     series = client.get_metric_history(run_id, "rate_eps")
     assert [(m.step, m.value) for m in series] == [(0, 7.0), (1, 9.0), (2, 8.0)]
     tags = run.data.tags
@@ -211,6 +222,9 @@ def test_a_run_records_params_metrics_tags_and_artifacts(
     assert tags["gwexp.simulator_seed"] == "11"
     assert tags["gwexp.host"] == "bench-host"
     assert tags["gwexp.rerun_of"] == "/old/run"
+    assert tags["gwexp.client_processes"] == "2"
+    assert tags["gwexp.client_saturated"] == "true"
+    assert tags["gwexp.warning"].endswith("raise client.processes")
     assert tags["gwexp.version.mlflow"]
     assert tags["gwexp.version.gwexp"] == "0.1.0"
     assert tags["gwexp.git_commit"]
