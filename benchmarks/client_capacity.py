@@ -39,7 +39,7 @@ import grpc.aio
 
 from gwexp.bench import BenchSpec
 from gwexp.config import EmbeddedGatewayConfig, RunConfig, TagsConfig, TrackingConfig
-from gwexp.fanout import ClientSettings, measure_in_process
+from gwexp.fanout import ClientSettings, measure_in_process, measure_in_processes
 from gwexp.gateway import Target
 from gwexp.job import run as run_job
 from gwexp.plan import session_tags
@@ -192,6 +192,34 @@ async def gwexp_consumer(address: str, seconds: float) -> Reading:
     return Reading(events, seconds, measurement.clients[0].cpu_s)
 
 
+def fan_out(address: str, seconds: float, processes: int) -> tuple[float, list[float]]:
+    """Events/s of four 30-tag sessions read by ``processes`` client processes.
+
+    Returns the received rate and each process's CPU share of a core.
+    """
+    tags = session_tags(TagsConfig(), 30, 4)
+    spec = BenchSpec(
+        session_tags=tags,
+        stagger_ms=0,
+        warmup_s=WARMUP_S,
+        duration_s=seconds,
+        stream_deadline_s=seconds + 60,
+        stop_on_open_failure=True,
+    )
+    settings = ClientSettings(command_timeout_s=30, open_timeout_s=30)
+    target = Target(address)
+    if processes == 1:
+        measurement = asyncio.run(
+            measure_in_process(target, settings, spec, NullObserver())
+        )
+    else:
+        measurement = measure_in_processes(
+            target, settings, spec, NullObserver(), processes
+        )
+    events = sum(s.stats.events for s in measurement.sessions)
+    return events / seconds, [load.cpu_s / seconds for load in measurement.clients]
+
+
 def _bare_worker(address: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     out.put(asyncio.run(bare_consumer(address, seconds)).rate_eps)
 
@@ -277,6 +305,7 @@ def main() -> None:
                 f"events/s at {full[-1].cpu_share:.0%} CPU",
                 flush=True,
             )
+        fanned = {k: fan_out(address, args.seconds, k) for k in (1, 2)}
         rss_early, rss_end = asyncio.run(long_run_memory(address, args.long_s))
     finally:
         stop_simulator(simulator)
@@ -302,6 +331,11 @@ def main() -> None:
         + " + ".join(f"{rate:,.0f}" for rate in pair)
         + f" = {sum(pair):,.0f} e/s"
     )
+    for k, (rate, shares) in fanned.items():
+        cpu = ", ".join(f"{share:.0%}" for share in shares)
+        print(
+            f"client.processes={k}, 4 sessions: {rate:,.0f} e/s, CPU per process {cpu}"
+        )
     print(f"run overhead beyond warm-up + {window_s:g} s window: {overhead_s:.2f} s")
     print(
         f"resident memory in a {args.long_s:g} s window: {rss_early:.1f} MiB "
