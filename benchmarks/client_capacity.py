@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOOD_SETTINGS = ("change_rate_hz=60", "queue_capacity=50000000", "worker_start_s=0")
 OFFERED_EPS = 120 * 60
 WARMUP_S = 1.0
+SETTINGS = ClientSettings(command_timeout_s=30, open_timeout_s=30)
 PAGE_BYTES = 4096
 
 
@@ -174,19 +175,23 @@ async def bare_consumer(address: str, seconds: float) -> Reading:
         return Reading(count, seconds, cpu_s)
 
 
-async def gwexp_consumer(address: str, seconds: float) -> Reading:
-    """gwexp's full measuring consumer over one stream of all 120 tags."""
-    spec = BenchSpec(
-        session_tags=[all_tags()],
+def bench_spec(tags: list[list[str]], seconds: float) -> BenchSpec:
+    """Sessions opened at once, a short warm-up and a window of ``seconds``."""
+    return BenchSpec(
+        session_tags=tags,
         stagger_ms=0,
         warmup_s=WARMUP_S,
         duration_s=seconds,
         stream_deadline_s=seconds + 60,
         stop_on_open_failure=True,
     )
-    settings = ClientSettings(command_timeout_s=30, open_timeout_s=30)
+
+
+async def gwexp_consumer(address: str, seconds: float) -> Reading:
+    """gwexp's full measuring consumer over one stream of all 120 tags."""
+    spec = bench_spec([all_tags()], seconds)
     measurement = await measure_in_process(
-        Target(address), settings, spec, NullObserver()
+        Target(address), SETTINGS, spec, NullObserver()
     )
     events = sum(s.stats.events for s in measurement.sessions)
     return Reading(events, seconds, measurement.clients[0].cpu_s)
@@ -197,24 +202,15 @@ def fan_out(address: str, seconds: float, processes: int) -> tuple[float, list[f
 
     Returns the received rate and each process's CPU share of a core.
     """
-    tags = session_tags(TagsConfig(), 30, 4)
-    spec = BenchSpec(
-        session_tags=tags,
-        stagger_ms=0,
-        warmup_s=WARMUP_S,
-        duration_s=seconds,
-        stream_deadline_s=seconds + 60,
-        stop_on_open_failure=True,
-    )
-    settings = ClientSettings(command_timeout_s=30, open_timeout_s=30)
+    spec = bench_spec(session_tags(TagsConfig(), 30, 4), seconds)
     target = Target(address)
     if processes == 1:
         measurement = asyncio.run(
-            measure_in_process(target, settings, spec, NullObserver())
+            measure_in_process(target, SETTINGS, spec, NullObserver())
         )
     else:
         measurement = measure_in_processes(
-            target, settings, spec, NullObserver(), processes
+            target, SETTINGS, spec, NullObserver(), processes
         )
     events = sum(s.stats.events for s in measurement.sessions)
     return events / seconds, [load.cpu_s / seconds for load in measurement.clients]
