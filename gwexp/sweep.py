@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
 from gwexp.job import OUTCOME_FILE
@@ -24,14 +26,42 @@ EXIT_SWEEP_JOB_FAILED = 1
 FAILED_STATUSES = ("failed", "stopped")
 
 
+def sweep_spec(
+    task_overrides: Sequence[str], sweeper_params: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """What the sweep varies, key -> its sweep text (`bulk_size` -> `6,24,60,120`)."""
+    spec = {str(k): str(v) for k, v in (sweeper_params or {}).items()}
+    for override in OverridesParser.create().parse_overrides(list(task_overrides)):
+        if override.is_sweep_override() and override.input_line:
+            spec[override.key_or_group] = override.input_line.split("=", 1)[1]
+    return spec
+
+
+def swept_keys(sweep_dir: Path) -> set[str]:
+    """The keys the sweep varies, from the multirun.yaml Hydra saves in its folder."""
+    saved = sweep_dir / "multirun.yaml"
+    if not saved.exists():
+        return set()
+    hydra = OmegaConf.load(saved).hydra
+    params = hydra.sweeper.get("params")
+    return set(sweep_spec(list(hydra.overrides.task), params))
+
+
 def collect_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
-    """One row per job folder of the sweep, in job order."""
+    """One row per job folder of the sweep, in job order.
+
+    A row's ``overrides`` names only what the sweep varies, e.g. ``bulk_size=60``.
+    """
+    varying = swept_keys(sweep_dir)
     rows = []
     job_dirs = [p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
     for job_dir in sorted(job_dirs, key=lambda p: int(p.name)):
         row: dict[str, Any] = {"job": int(job_dir.name), "dir": str(job_dir)}
         overrides = job_dir / ".hydra" / "overrides.yaml"
-        row["overrides"] = _overrides(overrides)
+        chosen = _overrides(overrides)
+        if varying:
+            chosen = [o for o in chosen if o.split("=", 1)[0].lstrip("+~") in varying]
+        row["overrides"] = " ".join(chosen)
         outcome = _read_json(job_dir / OUTCOME_FILE) or {"status": "failed"}
         row["status"] = outcome["status"]
         row["error"] = outcome.get("error")
@@ -46,11 +76,14 @@ def collect_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _overrides(path: Path) -> str:
+def _overrides(path: Path) -> list[str]:
     if not path.exists():
-        return ""
-    lines = [line.removeprefix("- ").strip() for line in path.read_text().splitlines()]
-    return " ".join(line for line in lines if line)
+        return []
+    return [str(item) for item in OmegaConf.load(path)]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -82,12 +115,13 @@ class SweepReport(Callback):
             )
             return
         log.info(
-            "job %d (%s): %s, %.2f events/s, p50 %s ms, %s faults",
+            "job %d (%s): %s, %.2f events/s, p50 %s ms, p95 %s ms, %s faults",
             row["job"],
             row["overrides"],
             row["status"],
             row.get("events_per_sec", 0.0),
-            row.get("p50"),
+            _ms(row.get("p50")),
+            _ms(row.get("p95")),
             row.get("faults"),
         )
 

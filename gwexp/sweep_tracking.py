@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
@@ -22,7 +21,7 @@ from gwexp.analysis import JobPoint, SweepAnalysis, analyze_sweep, metric_key
 from gwexp.config import TrackingConfig
 from gwexp.mlflow_store import connect, environment_tags, log_batch, tracking_uri
 from gwexp.redact import flatten, without_secrets
-from gwexp.sweep import collect_jobs
+from gwexp.sweep import collect_jobs, sweep_spec
 from gwexp.tracking import (
     PARENT_FILE,
     RUN_FILE,
@@ -52,17 +51,6 @@ JOB_COLUMNS = (
     "run_id",
     "error",
 )
-
-
-def sweep_spec(
-    task_overrides: Sequence[str], sweeper_params: Mapping[str, Any] | None
-) -> dict[str, str]:
-    """What the sweep varies, key -> its sweep text (`bulk_size` -> `6,24,60,120`)."""
-    spec = {str(k): str(v) for k, v in (sweeper_params or {}).items()}
-    for override in OverridesParser.create().parse_overrides(list(task_overrides)):
-        if override.is_sweep_override() and override.input_line:
-            spec[override.key_or_group] = override.input_line.split("=", 1)[1]
-    return spec
 
 
 def start_sweep(

@@ -1,8 +1,10 @@
-"""Scaling fits and knee detection on exact, hand-checked numbers."""
+"""Scaling fits and knee detection on exact, hand-checked numbers; the plots' data."""
 
 from __future__ import annotations
 
 import math
+import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +181,27 @@ def test_a_two_point_sweep_reports_every_fit_as_not_possible() -> None:
     assert not analysis.latency["p50"].possible
     assert not analysis.knee.possible
     assert analysis.metrics() == {"scaling_points": 2.0}
+
+
+def test_latency_plot_spectrum_matches_hdr_percentiles(tmp_path: Path) -> None:
+    from gwexp import plots
+    from gwexp.stats import encode_histogram, new_histogram
+
+    draw = random.Random(3)
+    histogram = new_histogram()
+    for _ in range(359):
+        histogram.record_value(int(draw.lognormvariate(9.7, 0.5)))
+    values_us, counts = plots._recorded(histogram)
+    assert int(counts.sum()) == histogram.get_total_count()
+    cumulative = np.cumsum(counts)
+    for pct in (0.0, 50.0, 90.0, 99.0, 99.9, 100.0):
+        wanted = max(1, int(np.floor(pct / 100 * 359 + 0.5)))
+        top = histogram.get_highest_equivalent_value(
+            int(values_us[int(np.searchsorted(cumulative, wanted))])
+        )
+        if pct:
+            assert top == histogram.get_value_at_percentile(pct)
+    path = plots.plot_latency_distribution(
+        encode_histogram(histogram), tmp_path / "latency.png", "test"
+    )
+    assert path.stat().st_size > 10_000

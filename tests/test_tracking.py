@@ -18,8 +18,8 @@ from gwexp.errors import ConfigError
 from gwexp.mlflow_store import tracking_uri
 from gwexp.redact import REDACTED, flatten, redact_tree
 from gwexp.stats import encode_histogram, new_histogram
-from gwexp.sweep import collect_jobs
-from gwexp.sweep_tracking import finish_sweep, start_sweep, sweep_spec
+from gwexp.sweep import collect_jobs, sweep_spec
+from gwexp.sweep_tracking import finish_sweep, start_sweep
 from gwexp.tracking import (
     PARENT_FILE,
     RUN_FILE,
