@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -13,12 +14,11 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
-from rich.console import Console
 
 from gwexp import job, tracking
 from gwexp.config import register_configs, to_run_config
 from gwexp.errors import ConfigError, GwexpError, RunFailed
-from gwexp.report import RichObserver, print_summary
+from gwexp.report import QuietConsole, RichObserver, print_summary
 
 log = logging.getLogger("gwexp")
 # Conventional exit status of a program stopped by Ctrl-C.
@@ -33,7 +33,7 @@ def hydra_main(cfg: DictConfig) -> str:
     hydra_cfg = HydraConfig.get()
     output_dir = Path(hydra_cfg.runtime.output_dir)
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
-    console = Console(stderr=True)
+    console = QuietConsole(stderr=True)
 
     try:
         run_cfg = to_run_config(cfg)
@@ -48,22 +48,30 @@ def hydra_main(cfg: DictConfig) -> str:
         job.write_outcome(
             job.JobOutcome("failed", str(error), error.exit_status), output_dir
         )
-        log.error("%s", error)
         if in_sweep:
+            log.error("%s", error)
             return "failed"
-        print(f"gwexp: error: {error}", file=sys.stderr)
+        say(f"gwexp: error: {error}")
         sys.exit(error.exit_status)
 
     status = "ok" if result.status == "completed" else result.status
     job.write_outcome(job.JobOutcome(status, result.stopped_reason), output_dir)
     if not in_sweep:
-        print_summary(result, str(output_dir), Console())
+        # The result is on disk already; a terminal that went away loses nothing.
+        with contextlib.suppress(OSError):
+            print_summary(result, str(output_dir), QuietConsole())
     if result.status == "interrupted":
         raise KeyboardInterrupt
     if result.status == "stopped" and not in_sweep:
-        print(f"gwexp: error: {result.stopped_reason}", file=sys.stderr)
+        say(f"gwexp: error: {result.stopped_reason}")
         sys.exit(RunFailed.exit_status)
     return status
+
+
+def say(line: str) -> None:
+    """One line to stderr; nothing when stderr has gone (a closed pipe)."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def compact_message(error: Exception) -> str:
@@ -74,7 +82,14 @@ def compact_message(error: Exception) -> str:
     parts: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        if line.startswith(("Config search path", "provider=", "Set the environment")):
+        # Hydra suggests `+key=value` for an unknown key, which would add it unchecked.
+        skipped = (
+            "Config search path",
+            "provider=",
+            "Set the environment",
+            "To append",
+        )
+        if line.startswith(skipped):
             continue
         if not line or line.startswith(
             ("full_key:", "object_type=", "reference_type=")
@@ -95,14 +110,17 @@ def main() -> None:
     """Entry point: one line per error; Ctrl-C exits 130 after the run cleaned up."""
     # Composition errors then reach us as exceptions instead of Hydra's printout.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    # A log line to a closed pipe (output through `tee`, then Ctrl-C) is dropped
+    # instead of printing a traceback per line.
+    logging.raiseExceptions = False
     try:
         hydra_main()
     except (HydraException, OmegaConfBaseException) as error:
-        print(f"gwexp: error: {compact_message(error)}", file=sys.stderr)
+        say(f"gwexp: error: {compact_message(error)}")
         sys.exit(ConfigError.exit_status)
     except KeyboardInterrupt:
         tracking.end_open_runs("KILLED")
-        print("gwexp: interrupted", file=sys.stderr)
+        say("gwexp: interrupted")
         sys.exit(EXIT_INTERRUPTED)
     finally:
         # A sweep that stopped on an unexpected error leaves its parent run open.

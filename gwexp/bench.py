@@ -134,7 +134,7 @@ class Bench:
         started = time.perf_counter()
         self._observer.opening(len(self._sessions))
         log.info(
-            "opening %d sessions %.0f ms apart, %d tags each",
+            "opening %d session(s) %.0f ms apart, %d tags each",
             len(self._sessions),
             self._spec.stagger_ms,
             len(self._spec.session_tags[0]),

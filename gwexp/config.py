@@ -8,7 +8,10 @@ key, the bad value and what is allowed, before any session opens.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -157,10 +160,35 @@ def galaxy_size(tags: TagsConfig) -> int:
 
 def to_run_config(cfg: DictConfig) -> RunConfig:
     """The composed config as checked dataclasses; raise ConfigError when unusable."""
+    reject_unknown_keys(cfg)
     run_cfg = OmegaConf.to_object(cfg)
     assert isinstance(run_cfg, RunConfig)
     validate(run_cfg)
     return run_cfg
+
+
+def reject_unknown_keys(node: DictConfig, prefix: str = "") -> None:
+    """Refuse keys no schema has, as ``+key=value`` would add them unchecked.
+
+    The value is not repeated in the message: a mistyped key may hold a secret.
+    """
+    schema = OmegaConf.get_type(node)
+    if schema is None or not dataclasses.is_dataclass(schema):
+        return
+    names = [f.name for f in dataclasses.fields(schema)]
+    for key in node:
+        name = str(key)
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            fix = (
+                f"did you mean {prefix}{close[0]}?"
+                if close
+                else (f"the keys here are {', '.join(prefix + n for n in names)}")
+            )
+            raise ConfigError(f"{prefix}{name} is not a gwexp setting: {fix}")
+        child = node._get_node(name)
+        if isinstance(child, DictConfig):
+            reject_unknown_keys(child, f"{prefix}{name}.")
 
 
 def validate(cfg: RunConfig) -> None:
@@ -252,6 +280,15 @@ def _validate_gateway(gateway: Any) -> None:
             gateway.endpoint,
             "must be host:port, e.g. localhost:5000",
         )
+        ca_cert = gateway.tls.ca_cert
+        if gateway.tls.enabled and ca_cert is not None:
+            _require(
+                Path(ca_cert).is_file(),
+                "gateway.tls.ca_cert",
+                ca_cert,
+                "must be a readable PEM file of the gateway's CA (or null for the "
+                "system's roots)",
+            )
         _require(
             gateway.connect_timeout_s > 0,
             "gateway.connect_timeout_s",

@@ -95,7 +95,7 @@ def run(
         "%s: %.2f events/s over %.1f s, p50 %s ms, p95 %s ms, %d faults; %s",
         result.status,
         result.events_per_sec,
-        cfg.duration_s,
+        result.window_s,
         _fmt(result.latency_ms.p50),
         _fmt(result.latency_ms.p95),
         result.faults_total,

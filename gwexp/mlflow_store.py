@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import socket
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ VERSIONED_PACKAGES = (
 BATCH_PARAMS_TAGS = 100
 BATCH_METRICS = 1000
 GIT_TIMEOUT_S = 5.0
+# Seconds a tracking server gets to accept a connection before the run gives up on it.
+SERVER_PROBE_S = 3.0
 
 
 def project_root() -> Path:
@@ -51,12 +55,32 @@ def tracking_uri(tracking: TrackingConfig) -> str:
     return f"sqlite:///{project_root() / DB_FILE}"
 
 
+def _probe_server(uri: str) -> None:
+    """Fail at once when a tracking server's port does not answer.
+
+    MLflow's own client retries for minutes before giving up. The message names
+    host and port only: the URI itself may carry credentials.
+    """
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), SERVER_PROBE_S).close()
+    except OSError as error:
+        raise TrackingError(
+            f"tracking server {parts.hostname}:{port} does not answer ({error}): "
+            "start it, or set tracking.uri to a reachable store"
+        ) from None
+
+
 def connect(tracking: TrackingConfig) -> tuple[Any, str]:
     """An MlflowClient on the store and the id of the experiment, created if new."""
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     uri = tracking_uri(tracking)
+    _probe_server(uri)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name(tracking.experiment)
     if experiment is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -20,11 +20,29 @@ from gwexp.results import RunResult
 LATENCY_COLUMNS = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
 
 
+class QuietConsole(Console):
+    """A console that falls silent when its pipe closes (``| tee``, then Ctrl-C).
+
+    rich's own console exits the program there, which would cost the run its
+    result.json.
+    """
+
+    def on_broken_pipe(self) -> None:
+        """Stop writing; the run goes on and writes its files."""
+        self.quiet = True
+
+
 class RichObserver:
-    """Shows the open phase as sessions opened, and the window as time and events/s."""
+    """Shows the open phase as sessions opened, and the window as time and events/s.
+
+    The display never stops a run: once the terminal is gone (a closed pipe
+    after Ctrl-C, say) it goes quiet, so the result is still written. It is
+    redrawn at each update rather than from a thread of its own for the same
+    reason.
+    """
 
     def __init__(self, console: Console | None = None) -> None:
-        self._console = console or Console(stderr=True)
+        self._console = console or QuietConsole(stderr=True)
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -33,18 +51,21 @@ class RichObserver:
             TimeElapsedColumn(),
             console=self._console,
             transient=False,
+            auto_refresh=False,
         )
         self._open_task: TaskID | None = None
         self._window_task: TaskID | None = None
         self._warmup_s = 0.0
         self._failed = 0
+        self._quiet = False
 
     def opening(self, session_count: int) -> None:
         """Start the open phase display."""
-        self._progress.start()
+        self._draw(self._progress.start)
         self._open_task = self._progress.add_task(
             "opening sessions", total=session_count, note=""
         )
+        self._draw(self._progress.refresh)
 
     def session_ready(self, index: int, ok: bool) -> None:
         """Count one session as subscribed or failed."""
@@ -53,6 +74,7 @@ class RichObserver:
         self._failed += not ok
         note = f"[red]{self._failed} failed[/red]" if self._failed else ""
         self._progress.update(self._open_task, advance=1, note=note)
+        self._draw(self._progress.refresh)
 
     def measuring(self, warmup_s: float, duration_s: float) -> None:
         """Start the warm-up and window display, in seconds."""
@@ -60,6 +82,7 @@ class RichObserver:
         self._window_task = self._progress.add_task(
             "warm-up + window (s)", total=warmup_s + duration_s, note=""
         )
+        self._draw(self._progress.refresh)
 
     def tick(self, elapsed_s: float, measured_events: int) -> None:
         """Update elapsed time and the measured rate so far."""
@@ -71,10 +94,19 @@ class RichObserver:
         else:
             note = f"{measured_events / measuring_s:,.1f} events/s"
         self._progress.update(self._window_task, completed=elapsed_s, note=note)
+        self._draw(self._progress.refresh)
 
     def done(self) -> None:
         """Stop the live display."""
-        self._progress.stop()
+        self._draw(self._progress.stop)
+
+    def _draw(self, action: Callable[[], None]) -> None:
+        if self._quiet:
+            return
+        try:
+            action()
+        except OSError:
+            self._quiet = True
 
 
 def _ms(value: float | None) -> str:
@@ -91,7 +123,7 @@ def print_summary(result: RunResult, output_dir: str, console: Console) -> None:
     table.add_row("gateway", result.gateway)
     table.add_row("sessions subscribed", f"{opened} of {load.session_count}")
     table.add_row("tags subscribed (all sessions)", str(load.tags_subscribed_total))
-    table.add_row("window (s)", f"{load.duration_s:g}")
+    table.add_row("window measured (s)", f"{result.window_s:.1f}")
     table.add_row("events in window", f"{result.events_total:,}")
     table.add_row("events/s", f"{result.events_per_sec:,.2f}")
     for name in LATENCY_COLUMNS:

@@ -132,6 +132,9 @@ class RunResult:
     status: str
     gateway: str
     load: Load
+    # Seconds actually measured: the planned window, less when interrupted, 0 when
+    # no session got to measure.
+    window_s: float
     events_total: int
     events_per_sec: float
     warmup_events: int
@@ -190,6 +193,7 @@ def build_result(
         load=dataclasses.replace(
             load, tags_subscribed_total=sum(s.tags_subscribed for s in sessions)
         ),
+        window_s=window_s,
         events_total=events_total,
         events_per_sec=events_total / window_s if window_s else 0.0,
         warmup_events=sum(s.warmup_events for s in sessions),

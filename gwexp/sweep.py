@@ -13,10 +13,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
-from rich.console import Console
 
 from gwexp.job import OUTCOME_FILE
-from gwexp.report import print_sweep_table
+from gwexp.report import QuietConsole, print_sweep_table
 from gwexp.results import RESULT_FILE
 
 log = logging.getLogger("gwexp.sweep")
@@ -129,7 +128,7 @@ class SweepReport(Callback):
         """Print every job in one table; exit non-zero when any job failed."""
         sweep_dir = Path(config.hydra.sweep.dir)
         rows = collect_jobs(sweep_dir)
-        print_sweep_table(rows, Console())
+        print_sweep_table(rows, QuietConsole())
         failed = [r for r in rows if r["status"] in FAILED_STATUSES]
         for row in failed:
             print(

@@ -23,6 +23,7 @@ def test_single_run_measures_rate_latency_and_writes_its_result(
     assert result["events_total"] == sum(s["events"] for s in result["sessions"])
     assert sum(result["rate_per_second"]) == result["events_total"]
     assert len(result["rate_per_second"]) == 3
+    assert result["window_s"] == 3.0
     # The initial event per item arrives in the warm-up, never in the window.
     assert result["warmup_events"] >= 24
     latency = result["latency_ms"]
@@ -85,6 +86,7 @@ def test_unstaggered_opens_time_out_and_are_recorded_as_faults(
     assert done.returncode == 0, done.stderr
     result = read_json(tmp_path / "result.json")
     assert result["status"] == "faulted"
+    assert result["window_s"] == 0
     failed = [f for f in result["faults"] if f["kind"] == "failed_open"]
     assert len(failed) == result["fault_counts"]["failed_open"] >= 2
     assert all(
@@ -102,6 +104,12 @@ def test_unstaggered_opens_time_out_and_are_recorded_as_faults(
             "Error merging override bulk_size=abc; Value 'abc' of type 'str' "
             "could not be converted to Integer",
         ),
+        ("+bulk_sise=60", "bulk_sise is not a gwexp setting: did you mean bulk_size?"),
+        (
+            "gateway=remote gateway.tls.enabled=true gateway.tls.ca_cert=nowhere.pem",
+            "gateway.tls.ca_cert='nowhere.pem' is invalid: must be a readable PEM "
+            "file of the gateway's CA (or null for the system's roots)",
+        ),
         (
             "tags=diagonal",
             "In 'config': Could not find 'tags/diagonal'; Available options in "
@@ -112,7 +120,7 @@ def test_unstaggered_opens_time_out_and_are_recorded_as_faults(
 def test_bad_value_is_one_line_with_a_distinct_status(
     tmp_path: Path, override: str, line: str
 ) -> None:
-    done = run_gwexp(override, f"hydra.run.dir={tmp_path}")
+    done = run_gwexp(*override.split(), f"hydra.run.dir={tmp_path}")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"gwexp: error: {line}"]
     assert not (tmp_path / "result.json").exists()

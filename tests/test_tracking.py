@@ -279,6 +279,29 @@ def test_a_tracking_failure_keeps_the_result_and_says_how_to_upload(
     assert f"python -m gwexp.upload {folder}" in caplog.text
 
 
+def test_a_tracking_server_that_does_not_answer_fails_fast(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = _run_folder(tmp_path / "run")
+    server = TrackingConfig(uri=f"http://user:pw@127.0.0.1:{port}")
+
+    began = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="gwexp.tracking"):
+        run_id = log_run(server, {}, folder, RunContext("x"))
+
+    assert run_id is None
+    assert time.monotonic() - began < 10
+    assert f"tracking server 127.0.0.1:{port} does not answer" in caplog.text
+    assert "pw" not in caplog.text.replace("upload", "")
+    assert (folder / "result.json").exists()
+
+
 def test_tracking_off_records_nothing(tmp_path: Path, mlflow_uri: str) -> None:
     folder = _run_folder(tmp_path / "run")
     tracking = TrackingConfig(enabled=False, uri=mlflow_uri)
