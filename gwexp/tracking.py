@@ -74,6 +74,10 @@ def run_context(
     """Name, parent and rerun origin of the run the entry point is about to start."""
     parent = read_parent(sweep_dir) if sweep_dir is not None else None
     varying = list(parent.get("varying", [])) if parent else []
+    if sweep_dir is None:
+        # A single run is named after what its command line changed.
+        keys = (override_key(o) for o in task_overrides if "=" in o)
+        varying = [k for k in keys if not k.startswith(("hydra.", "tracking."))]
     name = environ.get(RUN_NAME_ENV) or run_name(
         flatten(dataclasses.asdict(cfg)), task_overrides, varying
     )

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from gwexp.config import TrackingConfig
+from gwexp.config import EmbeddedGatewayConfig, RunConfig, TrackingConfig
 from gwexp.errors import ConfigError
 from gwexp.mlflow_store import tracking_uri
 from gwexp.redact import REDACTED, flatten, redact_tree
@@ -27,6 +27,7 @@ from gwexp.tracking import (
     config_params,
     end_open_runs,
     log_run,
+    run_context,
     run_name,
 )
 from gwexp.upload import upload
@@ -164,6 +165,22 @@ def test_a_run_is_named_after_what_its_sweep_varies() -> None:
         == "bulk_size=60 session_count=1 stagger_ms=0"
     )
     assert run_name(flat, [], ["gateway.api_key"]) == "bulk_size=60 session_count=1"
+
+
+def test_a_single_run_is_named_after_its_command_line() -> None:
+    overrides = [
+        "gateway.profile=loopback",
+        "+gateway.overrides.change_rate_hz=5",
+        "tracking.uri=sqlite:///x.db",
+        "hydra.run.dir=out",
+    ]
+    context = run_context(
+        RunConfig(gateway=EmbeddedGatewayConfig()), None, overrides, {}
+    )
+    assert context.run_name == (
+        "bulk_size=120 session_count=1 gateway.profile=loopback "
+        "gateway.overrides.change_rate_hz=5"
+    )
 
 
 def test_the_sweep_spec_comes_from_sweep_overrides_and_sweeper_params() -> None:
