@@ -326,6 +326,11 @@ class Bench:
                 self._observer.tick((woke_ns - began_ns) / NS_PER_S, measured)
                 if self._fatal is not None:
                     break
+                if all(stream.done() for stream in self._streams):
+                    # Every session's stream has ended for good (faults): the
+                    # rest of the window would only add zeros to wait for.
+                    log.warning("every event stream has ended; closing the window")
+                    break
         finally:
             # Also on cancellation: an interrupted window is measured up to here.
             stopped_ns = time.time_ns()
