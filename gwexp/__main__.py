@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -113,6 +114,9 @@ def main() -> None:
     # A log line to a closed pipe (output through `tee`, then Ctrl-C) is dropped
     # instead of printing a traceback per line.
     logging.raiseExceptions = False
+    # SIGTERM (a CI cancel, `kill`) ends the run like Ctrl-C: sessions closed,
+    # partial result written, MLflow runs KILLED.
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     try:
         hydra_main()
     except (HydraException, OmegaConfBaseException) as error:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 STREAM_RESUMES = 3
 # Cleanup calls share this much time in all, so a dead gateway cannot hang the exit.
 CLEANUP_TIMEOUT_S = 15.0
+# Seconds before resume n of a dropped stream is tried: n times this.
+RESUME_BACKOFF_S = 0.5
 # Also the sampling interval of the client's event-loop lag.
 PROGRESS_INTERVAL_S = 0.1
 # Stream statuses that mean the session itself is gone, so resuming is pointless.
@@ -115,17 +119,32 @@ class Bench:
             if self._fatal is None and subscribed and self._stop_reason is None:
                 await self._measure_phase(measurement, start_ns, end_ns)
         except asyncio.CancelledError:
-            measurement.interrupted = True
-            log.warning("interrupted: closing sessions and keeping partial counts")
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()
+            self._interrupted(measurement)
         finally:
-            await self._cleanup(measurement)
+            # Shielded: a Ctrl-C during cleanup must not leave sessions open.
+            cleanup = asyncio.ensure_future(self._cleanup(measurement))
+            while not cleanup.done():
+                try:
+                    await asyncio.shield(cleanup)
+                except asyncio.CancelledError:
+                    self._interrupted(measurement)
             self._observer.done()
         if self._fatal is not None:
             raise self._fatal
         return measurement
+
+    def _interrupted(self, measurement: Measurement) -> None:
+        """Take the first Ctrl-C as the end of the run; ignore more until cleaned up."""
+        if not measurement.interrupted:
+            log.warning("interrupted: closing sessions and keeping partial counts")
+        measurement.interrupted = True
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        # asyncio turns a second Ctrl-C into KeyboardInterrupt wherever the loop
+        # is, which would lose the counts; cleanup is bounded by CLEANUP_TIMEOUT_S.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def _now_s(self) -> float:
         return time.perf_counter() - self._start
@@ -156,7 +175,10 @@ class Bench:
         )
 
     async def _open_one(self, session: SessionRun) -> None:
-        await asyncio.sleep((session.index - 1) * self._spec.stagger_ms / 1000.0)
+        # Waits for its turn, or less when the run is stopping anyway.
+        with contextlib.suppress(TimeoutError):
+            offset_s = (session.index - 1) * self._spec.stagger_ms / 1000.0
+            await asyncio.wait_for(self._stop_opening.wait(), offset_s)
         if self._stop_opening.is_set():
             return
         name = f"{self._spec.client_name}-{session.index}"
@@ -284,6 +306,7 @@ class Bench:
                         )
                     return
                 session.stream_resumes += 1
+                await asyncio.sleep(RESUME_BACKOFF_S * session.stream_resumes)
                 log.warning(
                     "session %d stream dropped (%s); resuming after sequence %d",
                     session.index,

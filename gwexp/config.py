@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,10 @@ DEFAULT_ATTRIBUTES = [
 ]
 ROTATIONS = ("by_machine", "by_attribute", "single_attribute", "explicit")
 OPEN_FAILURE_POLICIES = ("continue", "stop")
+# The window's per-second counts live in memory; a day of them is 86,400 ints.
+MAX_DURATION_S = 86_400.0
+# What an HTTP/2 header value may hold: printable ASCII, no spaces.
+API_KEY_CHARS = set(string.ascii_letters + string.digits + string.punctuation)
 
 
 @dataclass
@@ -193,6 +199,18 @@ def reject_unknown_keys(node: DictConfig, prefix: str = "") -> None:
 
 def validate(cfg: RunConfig) -> None:
     """Raise ConfigError on the first value no run could use."""
+    for key in ("stagger_ms", "warmup_s", "duration_s", "stream_deadline_s"):
+        _require_finite(key, getattr(cfg, key))
+    for key in ("open_timeout_s", "command_timeout_s"):
+        _require_finite(f"client.{key}", getattr(cfg.client, key))
+    if isinstance(cfg.gateway, RemoteGatewayConfig):
+        _require_finite("gateway.connect_timeout_s", cfg.gateway.connect_timeout_s)
+    _require(
+        cfg.duration_s <= MAX_DURATION_S,
+        "duration_s",
+        cfg.duration_s,
+        f"must be at most {MAX_DURATION_S:g} (a day); run a sweep for longer studies",
+    )
     _require(cfg.bulk_size >= 1, "bulk_size", cfg.bulk_size, "must be at least 1")
     _require(
         cfg.session_count >= 1, "session_count", cfg.session_count, "must be at least 1"
@@ -280,6 +298,13 @@ def _validate_gateway(gateway: Any) -> None:
             gateway.endpoint,
             "must be host:port, e.g. localhost:5000",
         )
+        key = gateway.api_key
+        if key is not None and not set(key) <= API_KEY_CHARS:
+            # The key itself is never repeated in a message.
+            raise ConfigError(
+                "gateway.api_key (from MXGW_API_KEY) is invalid: it must be printable "
+                "ASCII without spaces or line breaks; check how the variable was set"
+            )
         ca_cert = gateway.tls.ca_cert
         if gateway.tls.enabled and ca_cert is not None:
             _require(
@@ -302,6 +327,11 @@ def _validate_gateway(gateway: Any) -> None:
         type(gateway).__name__,
         "must be gateway=embedded or gateway=remote",
     )
+
+
+def _require_finite(key: str, value: float | None) -> None:
+    if value is not None:
+        _require(math.isfinite(value), key, value, "must be a finite number")
 
 
 def _require(ok: bool, key: str, value: object, rule: str) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 # How long the parent waits for workers to hand back results after the window.
 COLLECT_TIMEOUT_S = 60.0
 WINDOW_POLL_S = 0.01
+FORWARD_DELAY_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -171,8 +174,14 @@ def _coordinate(
         try:
             ready = wait(list(waiting_done), timeout=0.2)
         except KeyboardInterrupt:
-            # The workers got the same SIGINT; they clean up and send what they have.
+            # Workers clean up and send what they have. A Ctrl-C in a terminal
+            # reached them too; a signal to this process alone is passed on.
             interrupted = True
+            # Past the SIGINT a terminal sent them all, which they now ignore.
+            time.sleep(FORWARD_DELAY_S)
+            for process in links.values():
+                if process.is_alive() and process.pid is not None:
+                    os.kill(process.pid, signal.SIGINT)
             deadline = min(deadline, time.monotonic() + COLLECT_TIMEOUT_S / 4)
             continue
         for conn in ready:
@@ -218,6 +227,7 @@ def _send_window(
 ) -> None:
     start_ns = time.time_ns() + int(spec.warmup_s * NS_PER_S)
     end_ns = start_ns + int(spec.duration_s * NS_PER_S)
+    log.info("warm-up %.1f s, then measuring %.1f s", spec.warmup_s, spec.duration_s)
     observer.measuring(spec.warmup_s, spec.duration_s)
     for conn in links:
         conn.send(("window", start_ns, end_ns))

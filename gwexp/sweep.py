@@ -54,6 +54,12 @@ def collect_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
     varying = swept_keys(sweep_dir)
     rows = []
     job_dirs = [p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
+    # A sweep folder used again still holds the older sweep's jobs: only those
+    # made since this sweep wrote its multirun.yaml belong to it.
+    started = sweep_dir / "multirun.yaml"
+    if started.exists():
+        since = started.stat().st_mtime
+        job_dirs = [p for p in job_dirs if _started_at(p) >= since]
     for job_dir in sorted(job_dirs, key=lambda p: int(p.name)):
         row: dict[str, Any] = {"job": int(job_dir.name), "dir": str(job_dir)}
         overrides = job_dir / ".hydra" / "overrides.yaml"
@@ -73,6 +79,12 @@ def collect_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
             row["result"] = result
         rows.append(row)
     return rows
+
+
+def _started_at(job_dir: Path) -> float:
+    """When Hydra started the job: it writes overrides.yaml first, every time."""
+    marker = job_dir / ".hydra" / "overrides.yaml"
+    return marker.stat().st_mtime if marker.exists() else 0.0
 
 
 def _overrides(path: Path) -> list[str]:

@@ -21,7 +21,7 @@ from gwexp.analysis import JobPoint, SweepAnalysis, analyze_sweep, metric_key
 from gwexp.config import TrackingConfig
 from gwexp.mlflow_store import connect, environment_tags, log_batch, tracking_uri
 from gwexp.redact import flatten, without_secrets
-from gwexp.sweep import collect_jobs, sweep_spec
+from gwexp.sweep import FAILED_STATUSES, collect_jobs, sweep_spec
 from gwexp.tracking import (
     PARENT_FILE,
     RUN_FILE,
@@ -173,7 +173,7 @@ def finish_sweep(
     parent = read_parent(sweep_dir)
     if parent is None:
         return analysis
-    failed = sum(1 for row in rows if row["status"] == "failed")
+    failed = sum(1 for row in rows if row["status"] in FAILED_STATUSES)
     _log_parent(parent, sweep_dir, analysis, table, failed)
     return analysis
 

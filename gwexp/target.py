@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from gwexp.config import EmbeddedGatewayConfig, RemoteGatewayConfig
 from gwexp.errors import ConfigError
@@ -27,6 +28,17 @@ class ResolvedGateway:
     label: str
     # The simulator's seed, when gwexp started the gateway itself.
     seed: int | None
+
+
+def dotted(overrides: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested overrides (``+gateway.overrides.delay.median_ms=5``) as dotted keys."""
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if isinstance(value, Mapping):
+            flat.update(dotted(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 @contextlib.contextmanager
@@ -51,7 +63,7 @@ def open_gateway(
         return
 
     try:
-        profile = load_profile(gateway.profile, dict(gateway.overrides))
+        profile = load_profile(gateway.profile, dotted(gateway.overrides))
     except ValueError as error:
         raise ConfigError(f"gateway: {error}") from None
     with EmbeddedGateway(profile, seed=gateway.seed) as simulator:

@@ -77,7 +77,8 @@ def run_context(
     if sweep_dir is None:
         # A single run is named after what its command line changed.
         keys = (override_key(o) for o in task_overrides if "=" in o)
-        varying = [k for k in keys if not k.startswith(("hydra.", "tracking."))]
+        chosen = [k for k in keys if not k.startswith(("hydra.", "tracking."))]
+        varying = list(dict.fromkeys(chosen))
     name = environ.get(RUN_NAME_ENV) or run_name(
         flatten(dataclasses.asdict(cfg)), task_overrides, varying
     )

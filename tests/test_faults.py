@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -368,3 +368,109 @@ def test_ctrl_c_through_a_pipe_still_writes_the_result(tmp_path: Path) -> None:
     assert result["status"] == "interrupted"
     assert result["events_total"] > 0
     assert read_json(run_dir / "outcome.json")["status"] == "interrupted"
+
+
+def _signal_mid_window(
+    tmp_path: Path, simulator: EmbeddedGateway, send: Callable[[int], None], *more: str
+) -> subprocess.CompletedProcess[str]:
+    """Start a run, call ``send(pid)`` two seconds into its window, wait for it."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gwexp",
+            *_remote(simulator.address, "duration_s=20", *more),
+            f"hydra.run.dir={tmp_path}",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "then measuring" in line:
+            break
+    time.sleep(2.5)
+    send(process.pid)
+    stdout, stderr = process.communicate(timeout=90)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _twice(pid: int) -> None:
+    os.killpg(pid, signal.SIGINT)
+    time.sleep(0.01)
+    os.killpg(pid, signal.SIGINT)
+
+
+@pytest.mark.parametrize(
+    ("name", "send", "more"),
+    [
+        ("two quick Ctrl-C", _twice, ()),
+        ("SIGTERM", lambda pid: os.kill(pid, signal.SIGTERM), ()),
+        (
+            "SIGINT to the parent of two client processes",
+            lambda pid: os.kill(pid, signal.SIGINT),
+            ("client.processes=2", "session_count=2"),
+        ),
+    ],
+)
+def test_stopping_signals_keep_the_result_and_close_sessions(
+    tmp_path: Path,
+    simulator: EmbeddedGateway,
+    name: str,
+    send: Callable[[int], None],
+    more: tuple[str, ...],
+) -> None:
+    done = _signal_mid_window(tmp_path, simulator, send, *more)
+    assert open_sessions(simulator) == 0, name
+    assert done.returncode == 130, (name, done.stderr[-2000:])
+    result = read_json(tmp_path / "result.json")
+    assert result["status"] == "interrupted"
+    assert result["events_total"] > 0
+    assert 1.0 < result["window_s"] < 20
+
+
+@pytest.mark.parametrize(
+    ("override", "line"),
+    [
+        ("duration_s=inf", "duration_s=inf is invalid: must be a finite number"),
+        ("stagger_ms=nan", "stagger_ms=nan is invalid: must be a finite number"),
+        ("duration_s=1e9", "duration_s=1000000000.0 is invalid: must be at most 86400"),
+    ],
+)
+def test_non_finite_and_huge_values_are_refused(
+    tmp_path: Path, override: str, line: str
+) -> None:
+    done = run_gwexp(override, f"hydra.run.dir={tmp_path}")
+    assert done.returncode == 2
+    assert _last_line(done.stderr).startswith(f"gwexp: error: {line}")
+
+
+def test_an_api_key_with_a_line_break_is_refused_without_showing_it(
+    tmp_path: Path, simulator: EmbeddedGateway
+) -> None:
+    done = run_gwexp(
+        *_remote(simulator.address),
+        f"hydra.run.dir={tmp_path}",
+        env={"MXGW_API_KEY": "mxgw_k1_s3cr3t\n"},
+    )
+    assert done.returncode == 2
+    assert _last_line(done.stderr).startswith(
+        "gwexp: error: gateway.api_key (from MXGW_API_KEY) is invalid"
+    )
+    assert "s3cr3t" not in done.stderr + done.stdout
+
+
+def test_nested_simulator_overrides_reach_the_profile(tmp_path: Path) -> None:
+    done = run_gwexp(
+        "gateway.profile=loopback",
+        "+gateway.overrides.delay.model=constant",
+        "+gateway.overrides.delay.median_ms=40",
+        *FAST_RUN,
+        f"hydra.run.dir={tmp_path}",
+    )
+    assert done.returncode == 0, done.stderr
+    latency = read_json(tmp_path / "result.json")["latency_ms"]
+    assert 40 <= latency["p50"] < 45

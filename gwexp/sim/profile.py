@@ -43,8 +43,8 @@ class DelayModel:
 
     @property
     def sigma(self) -> float:
-        """Log-normal shape parameter implied by the median and p95."""
-        if self.median_ms <= 0:
+        """Log-normal shape implied by the median and p95; 0 for the other models."""
+        if self.model != "lognormal" or self.median_ms <= 0:
             return 0.0
         return math.log(self.p95_ms / self.median_ms) / P95_Z
 
