@@ -260,6 +260,8 @@ class Bench:
 
     async def _consume(self, session: SessionRun) -> None:
         """Read the session's stream until cancelled; resume a dropped stream."""
+        # Not detected: a gateway that hangs without closing the stream looks
+        # like a quiet one, so such a run ends "completed" with a low rate.
         assert session.session_id is not None
         record = session.stats.record
         clock = time.time_ns

@@ -96,6 +96,9 @@ class _PipeObserver:
         """Nothing to forward: the result follows."""
 
 
+# Missing: a worker process has no logging set up, so its warnings (a dropped
+# stream, a failed open) reach neither the console nor the run's log file;
+# they still reach the result as faults.
 def _worker(
     conn: Connection,
     target: Target,
