@@ -46,9 +46,7 @@ def hydra_main(cfg: DictConfig) -> str:
         )
         result = job.run(run_cfg, output_dir, RichObserver(console), context)
     except GwexpError as error:
-        job.write_outcome(
-            job.JobOutcome("failed", str(error), error.exit_status), output_dir
-        )
+        job.write_outcome(job.JobOutcome("failed", str(error)), output_dir)
         if in_sweep:
             log.error("%s", error)
             return "failed"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from gwexp.bench import Bench, BenchSpec, Observer
+from gwexp.bench import Bench, BenchSpec, Observer, WindowClock
 from gwexp.errors import GwexpError, RunFailed
 from gwexp.gateway import GatewayClient, Target, connect
 from gwexp.measurement import Measurement
@@ -58,7 +58,7 @@ async def measure_in_process(
     spec: BenchSpec,
     observer: Observer,
     indices: list[int] | None = None,
-    window_clock: Any = None,
+    window_clock: WindowClock | None = None,
 ) -> Measurement:
     """Connect, run the bench over ``indices`` (default all), disconnect."""
     async with connect(target) as channel:

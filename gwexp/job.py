@@ -15,6 +15,7 @@ from gwexp.bench import BenchSpec, Observer
 from gwexp.config import RunConfig
 from gwexp.fanout import ClientSettings, measure_in_process, measure_in_processes
 from gwexp.plan import session_tags
+from gwexp.report import format_ms
 from gwexp.results import Load, RunResult, build_result, write_result
 from gwexp.target import open_gateway
 from gwexp.tracking import RunContext, track_run
@@ -35,7 +36,6 @@ class JobOutcome:
     # ok, faulted, interrupted or failed
     status: str
     error: str | None = None
-    exit_status: int = 0
 
 
 def bench_spec(cfg: RunConfig) -> BenchSpec:
@@ -109,8 +109,8 @@ def run(
         result.status,
         result.events_per_sec,
         result.window_s,
-        _fmt(result.latency_ms.p50),
-        _fmt(result.latency_ms.p95),
+        format_ms(result.latency_ms.p50),
+        format_ms(result.latency_ms.p95),
         result.faults_total,
         path,
     )
@@ -124,7 +124,3 @@ def write_outcome(outcome: JobOutcome, output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     data = {"status": outcome.status, "error": outcome.error}
     (output_dir / OUTCOME_FILE).write_text(json.dumps(data) + "\n")
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"

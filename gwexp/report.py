@@ -109,7 +109,8 @@ class RichObserver:
             self._quiet = True
 
 
-def _ms(value: float | None) -> str:
+def format_ms(value: float | None) -> str:
+    """A latency in milliseconds to one decimal, or "-" when there is none."""
     return "-" if value is None else f"{value:,.1f}"
 
 
@@ -127,7 +128,9 @@ def print_summary(result: RunResult, output_dir: str, console: Console) -> None:
     table.add_row("events in window", f"{result.events_total:,}")
     table.add_row("events/s", f"{result.events_per_sec:,.2f}")
     for name in LATENCY_COLUMNS:
-        table.add_row(f"latency {name} (ms)", _ms(getattr(result.latency_ms, name)))
+        table.add_row(
+            f"latency {name} (ms)", format_ms(getattr(result.latency_ms, name))
+        )
     if result.latency_ms.negative_count:
         table.add_row("negative latencies", str(result.latency_ms.negative_count))
     for kind, count in result.fault_counts.items():
@@ -153,8 +156,8 @@ def print_sweep_table(rows: Sequence[dict[str, Any]], console: Console) -> None:
             "-"
             if row.get("events_per_sec") is None
             else f"{row['events_per_sec']:.2f}",
-            _ms(row.get("p50")),
-            _ms(row.get("p95")),
+            format_ms(row.get("p50")),
+            format_ms(row.get("p95")),
             str(row.get("faults", "-")),
         )
     console.print(table)

@@ -15,7 +15,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from gwexp.job import OUTCOME_FILE
-from gwexp.report import QuietConsole, print_sweep_table
+from gwexp.report import QuietConsole, format_ms, print_sweep_table
 from gwexp.results import RESULT_FILE
 
 log = logging.getLogger("gwexp.sweep")
@@ -93,10 +93,6 @@ def _overrides(path: Path) -> list[str]:
     return [str(item) for item in OmegaConf.load(path)]
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 def _read_json(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
@@ -131,8 +127,8 @@ class SweepReport(Callback):
             row["overrides"],
             row["status"],
             row.get("events_per_sec", 0.0),
-            _ms(row.get("p50")),
-            _ms(row.get("p95")),
+            format_ms(row.get("p50")),
+            format_ms(row.get("p95")),
             row.get("faults"),
         )
 

@@ -72,7 +72,7 @@ async def connect(target: Target) -> AsyncIterator[grpc.aio.Channel]:
 
     async with channel:
         try:
-            await _wait_ready(channel, target.connect_timeout_s)
+            await asyncio.wait_for(channel.channel_ready(), target.connect_timeout_s)
         except TimeoutError:
             raise GatewayUnreachable(
                 f"no gRPC server answered at {target.endpoint} within "
@@ -80,10 +80,6 @@ async def connect(target: Target) -> AsyncIterator[grpc.aio.Channel]:
                 "gateway runs, and gateway.tls.enabled"
             ) from None
         yield channel
-
-
-async def _wait_ready(channel: grpc.aio.Channel, timeout_s: float) -> None:
-    await asyncio.wait_for(channel.channel_ready(), timeout_s)
 
 
 class GatewayClient:
