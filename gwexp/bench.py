@@ -40,6 +40,10 @@ CLEANUP_TIMEOUT_S = 15.0
 RESUME_BACKOFF_S = 0.5
 # Also the sampling interval of the client's event-loop lag.
 PROGRESS_INTERVAL_S = 0.1
+# A stream's arrivals are accounted in batches of this many, and once a
+# second (every this many progress ticks) whatever has come.
+ACCOUNT_BATCH = 512
+ACCOUNT_EVERY_TICKS = 10
 # Stream statuses that mean the session itself is gone, so resuming is pointless.
 SESSION_FAULT_CODES = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: "queue_overflow",
@@ -263,7 +267,9 @@ class Bench:
         # Not detected: a gateway that hangs without closing the stream looks
         # like a quiet one, so such a run ends "completed" with a low rate.
         assert session.session_id is not None
-        record = session.stats.record
+        stats = session.stats
+        arrivals = stats.arrivals
+        arrive = arrivals.append
         clock = time.time_ns
         while True:
             call = self._client.stream_events(
@@ -274,13 +280,12 @@ class Bench:
             try:
                 async for event in call:
                     stamp = event.worker_timestamp
-                    record(
-                        event.worker_sequence,
-                        stamp.seconds * NS_PER_S + stamp.nanos,
-                        clock(),
-                    )
+                    arrive((event.worker_sequence, stamp.seconds, stamp.nanos, clock()))
+                    if len(arrivals) >= ACCOUNT_BATCH:
+                        stats.account()
                 return
             except grpc.aio.AioRpcError as error:
+                stats.account()
                 code = error.code()
                 kind = SESSION_FAULT_CODES.get(code, "stream_error")
                 name = code.name if code is not None else "UNKNOWN"
@@ -335,6 +340,7 @@ class Bench:
         began_ns = time.time_ns()
         load = measurement.clients[0]
         cpu_at_start: float | None = None
+        ticks = 0
         try:
             while (now_ns := time.time_ns()) < end_ns:
                 asked_s = min(PROGRESS_INTERVAL_S, (end_ns - now_ns) / NS_PER_S)
@@ -345,8 +351,11 @@ class Bench:
                         cpu_at_start = time.process_time()
                     # How late the loop woke up: the delay every event also waited.
                     load.add_lag((woke_ns - now_ns) / NS_PER_S - asked_s)
-                for session in self._sessions:
-                    session.stats.flush()
+                ticks += 1
+                if ticks % ACCOUNT_EVERY_TICKS == 0:
+                    for session in self._sessions:
+                        session.stats.account()
+                        session.stats.flush_if_large()
                 measured = sum(s.stats.events for s in self._sessions)
                 self._observer.tick((woke_ns - began_ns) / NS_PER_S, measured)
                 if self._fatal is not None:
@@ -382,6 +391,7 @@ class Bench:
             )
         for session in self._sessions:
             stats = session.stats
+            stats.account()
             if stats.sequence_gaps:
                 session.add_fault(
                     Fault(

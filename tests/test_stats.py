@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gwexp.stats import (
     NS_PER_S,
+    PENDING_BUCKETS_LIMIT,
     SessionStats,
     decode_histogram,
     encode_histogram,
@@ -126,3 +129,52 @@ def test_bucketed_recording_matches_recording_every_value() -> None:
         )
     assert stats.histogram.get_max_value() == direct.get_max_value()
     assert stats.histogram.get_min_value() == direct.get_min_value()
+
+
+def test_pending_buckets_are_bounded() -> None:
+    from gwexp.stats import new_histogram
+
+    stats = _stats_with_window(0, 10)
+    # One distinct histogram bucket per event.
+    latency_us, buckets = 1, new_histogram()
+    for sequence in range(1, PENDING_BUCKETS_LIMIT + 2):
+        stats.record(sequence, 0, latency_us * 1000)
+        latency_us = buckets.get_highest_equivalent_value(latency_us) + 1
+        if sequence == PENDING_BUCKETS_LIMIT:
+            stats.flush_if_large()
+            assert stats._histogram.get_total_count() == 0  # not over the limit
+    stats.flush_if_large()
+    assert stats._histogram.get_total_count() == PENDING_BUCKETS_LIMIT + 1
+    assert stats._pending == {}
+
+
+def test_arrivals_are_accounted_in_bulk() -> None:
+    bulk = _stats_with_window(10 * NS_PER_S, 2)
+    single = _stats_with_window(10 * NS_PER_S, 2)
+    # (sequence, worker ms, received ms): warm-up, in order, a gap of two, out
+    # of order, a negative latency in second 1, late.
+    rows = [
+        (1, 9_500, 9_600),
+        (2, 10_000, 10_017),
+        (5, 10_100, 10_200),
+        (4, 10_300, 10_310),
+        (6, 11_500, 11_490),
+        (7, 11_900, 12_100),
+    ]
+    for sequence, worker_ms, received_ms in rows:
+        seconds, nanos = divmod(worker_ms * MS, NS_PER_S)
+        bulk.arrivals.append((sequence, seconds, nanos, received_ms * MS))
+        single.record(sequence, worker_ms * MS, received_ms * MS)
+    bulk.account()
+
+    assert bulk.arrivals == []
+    assert (bulk.sequence_gaps, bulk.lost_events, bulk.out_of_order) == (1, 2, 1)
+    assert (bulk.warmup_events, bulk.events, bulk.late_events) == (1, 4, 1)
+    assert (bulk.negative_latency, bulk.min_latency_ns) == (1, -10 * MS)
+    assert bulk.per_second == [3, 1]
+    assert bulk.last_sequence == 7
+    assert summarize(bulk.histogram).p50 == pytest.approx(17.0, rel=1e-3)
+    for name in vars(single):
+        if name not in ("_histogram", "_pending"):
+            assert getattr(bulk, name) == getattr(single, name), name
+    assert list(bulk.histogram.counts) == list(single.histogram.counts)
