@@ -19,6 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 from gwexp import job, tracking
 from gwexp.config import register_configs, to_run_config
 from gwexp.errors import ConfigError, GwexpError, RunFailed
+from gwexp.redact import literal_secret_keys, redact_saved_config
 from gwexp.report import QuietConsole, RichObserver, print_summary
 
 log = logging.getLogger("gwexp")
@@ -35,6 +36,11 @@ def hydra_main(cfg: DictConfig) -> str:
     output_dir = Path(hydra_cfg.runtime.output_dir)
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     console = QuietConsole(stderr=True)
+    if hydra_cfg.output_subdir is not None:
+        redact_saved_files(
+            output_dir / hydra_cfg.output_subdir / "config.yaml",
+            Path(hydra_cfg.sweep.dir) / "multirun.yaml" if in_sweep else None,
+        )
 
     try:
         run_cfg = to_run_config(cfg)
@@ -65,6 +71,35 @@ def hydra_main(cfg: DictConfig) -> str:
         say(f"gwexp: error: {result.stopped_reason}")
         sys.exit(RunFailed.exit_status)
     return status
+
+
+def refuse_literal_secrets(argv: list[str]) -> None:
+    """ConfigError for a secret typed on the command line, before Hydra saves it."""
+    keys = literal_secret_keys(argv)
+    if not keys:
+        return
+    key = keys[0]
+    fix = (
+        "export MXGW_API_KEY instead"
+        if key.endswith("api_key")
+        else f"put it in an environment variable VAR and give {key}='${{oc.env:VAR}}'"
+    )
+    raise ConfigError(
+        f"{key} is given literally on the command line, where Hydra would save it "
+        f"in the run's .hydra/ folder and its logs: {fix}"
+    )
+
+
+def redact_saved_files(config: Path, multirun: Path | None) -> None:
+    """Take a literal secret from a config file out of the copies Hydra saved."""
+    if not config.exists() or not redact_saved_config(config):
+        return
+    if multirun is not None and multirun.exists():
+        redact_saved_config(multirun)
+    log.warning(
+        "a config file gives a secret literally; it is redacted from the saved "
+        "config: use ${oc.env:MXGW_API_KEY,null} instead"
+    )
 
 
 def say(line: str) -> None:
@@ -115,6 +150,11 @@ def main() -> None:
     # SIGTERM (a CI cancel, `kill`) ends the run like Ctrl-C: sessions closed,
     # partial result written, MLflow runs KILLED.
     signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        refuse_literal_secrets(sys.argv[1:])
+    except ConfigError as error:
+        say(f"gwexp: error: {error}")
+        sys.exit(error.exit_status)
     try:
         hydra_main()
     except (HydraException, OmegaConfBaseException) as error:

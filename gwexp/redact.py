@@ -2,16 +2,18 @@
 
 A secret given the intended way is an interpolation such as
 ``${oc.env:MXGW_API_KEY,null}``: Hydra saves it unresolved, so it names where
-the value comes from without holding it, and is kept. A literal value under a
-secret key (say ``gateway.api_key=...`` typed on the command line) is replaced
-by REDACTED wherever gwexp records the config: MLflow params, tags, uploaded
-Hydra files and reruns.
+the value comes from without holding it, and is kept. A literal secret typed
+on the command line is refused before Hydra saves anything (Hydra would write
+it into .hydra/ and log it with each sweep job). A literal secret in a config
+file is replaced by REDACTED in the run's saved config.yaml and wherever gwexp
+records the config: MLflow params, tags, uploaded Hydra files and reruns.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,19 @@ def is_interpolation(value: object) -> bool:
 def override_key(override: str) -> str:
     """The dotted key of a Hydra override string, without its +, ++ or ~ prefix."""
     return override.split("=", 1)[0].lstrip("+~")
+
+
+def is_literal_secret_override(override: str) -> bool:
+    """Whether an override such as `gateway.api_key=abc` gives a secret's value."""
+    if "=" not in override or not is_secret_key(override_key(override)):
+        return False
+    value = override.split("=", 1)[1].strip("'\"")
+    return value not in ("", "null") and not is_interpolation(value)
+
+
+def literal_secret_keys(overrides: Iterable[str]) -> list[str]:
+    """The keys of the overrides that give a secret's value literally."""
+    return [override_key(o) for o in overrides if is_literal_secret_override(o)]
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -72,10 +87,8 @@ def redact_tree(node: Any) -> Any:
         }
     if isinstance(node, list):
         return [redact_tree(item) for item in node]
-    if isinstance(node, str) and "=" in node and is_secret_key(override_key(node)):
-        value = node.split("=", 1)[1]
-        if value and value != "null" and not is_interpolation(value):
-            return f"{node.split('=', 1)[0]}={REDACTED}"
+    if isinstance(node, str) and is_literal_secret_override(node):
+        return f"{node.split('=', 1)[0]}={REDACTED}"
     return node
 
 
@@ -85,3 +98,19 @@ def redact_yaml_file(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(redact_tree(data), sort_keys=False))
     return target
+
+
+def redact_saved_config(path: Path) -> bool:
+    """Redact a saved config in place if it holds a literal secret; True if it did.
+
+    The file keeps its modification time, which sweeps use to tell their own
+    jobs from older ones.
+    """
+    data = yaml.safe_load(path.read_text())
+    redacted = redact_tree(data)
+    if redacted == data:
+        return False
+    stat = path.stat()
+    path.write_text(yaml.safe_dump(redacted, sort_keys=False))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return True

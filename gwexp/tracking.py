@@ -241,9 +241,6 @@ def _result_tags(
     return tags
 
 
-# Missing: a key typed literally on the command line (gateway.api_key=...,
-# instead of MXGW_API_KEY) is redacted from params and overrides.yaml but
-# not from hydra.yaml's override_dirname, which is uploaded as it is.
 def _log_run_artifacts(
     client: Any, run_id: str, result: Mapping[str, Any], output_dir: Path, title: str
 ) -> None:

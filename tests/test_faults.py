@@ -341,6 +341,44 @@ def test_api_key_never_lands_in_anything_a_run_writes(tmp_path: Path) -> None:
     assert GOOD_KEY not in done.stdout + done.stderr
 
 
+def test_an_api_key_typed_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    done = run_gwexp(
+        *_remote("127.0.0.1:1", f"gateway.api_key={GOOD_KEY}"),
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "gwexp: error: gateway.api_key is given literally on the command line, "
+        "where Hydra would save it in the run's .hydra/ folder and its logs: "
+        "export MXGW_API_KEY instead"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_api_key_in_a_config_file_is_redacted_from_the_saved_config(
+    tmp_path: Path,
+) -> None:
+    conf = tmp_path / "conf" / "gateway"
+    conf.mkdir(parents=True)
+    (conf / "lab.yaml").write_text(
+        f"defaults:\n  - remote\n  - _self_\napi_key: {GOOD_KEY}\n"
+    )
+    profile = load_profile("loopback", {"change_rate_hz": 5, "time_scale": 0.02})
+    with EmbeddedGateway(profile, api_keys=[GOOD_KEY]) as simulator:
+        done = run_gwexp(
+            *("--config-dir", str(tmp_path / "conf")),
+            *_remote(simulator.address)[1:],
+            "gateway=lab",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        )
+    assert done.returncode == 0, done.stderr
+    assert "redacted from the saved config" in done.stdout + done.stderr
+    assert read_json(tmp_path / "run" / "result.json")["events_total"] > 0
+    written = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
+    assert any(p.name == "config.yaml" for p in written)
+    assert [p for p in written if GOOD_KEY.encode() in p.read_bytes()] == []
+
+
 def test_ctrl_c_through_a_pipe_still_writes_the_result(tmp_path: Path) -> None:
     # `gwexp ... 2>&1 | tee log` and Ctrl-C: tee dies with gwexp, so every
     # later write to the terminal meets a closed pipe.
