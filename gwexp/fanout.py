@@ -5,12 +5,14 @@ process (i - 1) mod K, and keeps its global start offset, so the stagger is
 the same as in one process). Each process opens and subscribes its sessions
 and reports how many are ready; once all have, the parent hands every process
 the same wall-clock window. Each returns its sessions with their histograms,
-and the parent merges them into one measurement, exactly.
+and the parent merges them into one measurement, exactly. A worker's log
+records at WARNING and above go to the parent, which logs them as its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import multiprocessing
 import os
@@ -96,9 +98,24 @@ class _PipeObserver:
         """Nothing to forward: the result follows."""
 
 
-# Missing: a worker process has no logging set up, so its warnings (a dropped
-# stream, a failed open) reach neither the console nor the run's log file;
-# they still reach the result as faults.
+class _PipeHandler(logging.Handler):
+    """Sends each record to the parent, its message (and traceback) formatted."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self._conn = conn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Send a copy that pickles: no arguments, no exception object."""
+        try:
+            sent = copy.copy(record)
+            sent.msg, sent.args = self.format(record), None
+            sent.exc_info = sent.exc_text = None
+            self._conn.send(("log", sent))
+        except Exception:
+            self.handleError(record)
+
+
 def _worker(
     conn: Connection,
     target: Target,
@@ -106,6 +123,10 @@ def _worker(
     spec: BenchSpec,
     indices: list[int],
 ) -> None:
+    root = logging.getLogger()
+    root.handlers[:] = [_PipeHandler(conn)]
+    root.setLevel(logging.WARNING)
+
     async def window_clock(subscribed: int) -> tuple[int, int]:
         conn.send(("subscribed", subscribed))
         # Polled, not awaited in a thread, so that cancellation is never blocked.
@@ -197,7 +218,10 @@ def _coordinate(
                     RunFailed("a client process ended without a result"),
                 )
             kind = message[0]
-            if kind == "session":
+            if kind == "log":
+                record = message[1]
+                logging.getLogger(record.name).handle(record)
+            elif kind == "session":
                 observer.session_ready(message[1], message[2])
             elif kind == "tick":
                 counts[conn] = message[1]
