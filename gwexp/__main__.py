@@ -25,6 +25,7 @@ from gwexp.report import QuietConsole, RichObserver, print_summary
 log = logging.getLogger("gwexp")
 # Conventional exit status of a program stopped by Ctrl-C.
 EXIT_INTERRUPTED = 130
+MULTIRUN_FLAGS = ("-m", "--multirun")
 
 register_configs()
 
@@ -71,6 +72,12 @@ def hydra_main(cfg: DictConfig) -> str:
         say(f"gwexp: error: {result.stopped_reason}")
         sys.exit(RunFailed.exit_status)
     return status
+
+
+def multirun_flag_first(argv: list[str]) -> list[str]:
+    """The arguments with -m/--multirun first: Hydra rejects overrides before it."""
+    flags = [arg for arg in argv if arg in MULTIRUN_FLAGS]
+    return flags + [arg for arg in argv if arg not in MULTIRUN_FLAGS]
 
 
 def refuse_literal_secrets(argv: list[str]) -> None:
@@ -150,6 +157,7 @@ def main() -> None:
     # SIGTERM (a CI cancel, `kill`) ends the run like Ctrl-C: sessions closed,
     # partial result written, MLflow runs KILLED.
     signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    sys.argv[1:] = multirun_flag_first(sys.argv[1:])
     try:
         refuse_literal_secrets(sys.argv[1:])
     except ConfigError as error:
