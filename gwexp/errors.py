@@ -53,3 +53,12 @@ class TrackingError(GwexpError):
     """The MLflow tracking store could not be written."""
 
     exit_status = 6
+
+
+def unreadable_folder(folder: object, error: Exception) -> ConfigError:
+    """One line for a run folder holding a file that does not parse."""
+    detail = " ".join(str(error).split())
+    return ConfigError(
+        f"{folder} cannot be read: {detail}; give the output folder of a run "
+        "as gwexp left it"
+    )

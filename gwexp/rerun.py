@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from gwexp.config import TrackingConfig
-from gwexp.errors import ConfigError, GwexpError, TrackingError
+from gwexp.errors import ConfigError, GwexpError, TrackingError, unreadable_folder
 from gwexp.mlflow_store import project_root, tracking_uri
 from gwexp.redact import is_interpolation, is_secret_key, override_key
 from gwexp.tracking import PARENT_FILE, RERUN_OF_ENV, RUN_FILE, RUN_NAME_ENV
@@ -147,8 +147,11 @@ def group_overrides(hydra_yaml: Mapping[str, Any]) -> list[str]:
 
 def rerun_command(saved: SavedRun, config_dir: Path, extra: Sequence[str]) -> list[str]:
     """Write the rerun's primary config into config_dir; the command that runs it."""
-    saved_config = yaml.safe_load((saved.hydra_dir / "config.yaml").read_text())
-    hydra_yaml = yaml.safe_load((saved.hydra_dir / "hydra.yaml").read_text())
+    # Read from open files, so that a parse error names the file.
+    with (saved.hydra_dir / "config.yaml").open() as config_file:
+        saved_config = yaml.safe_load(config_file)
+    with (saved.hydra_dir / "hydra.yaml").open() as hydra_file:
+        hydra_yaml = yaml.safe_load(hydra_file)
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / f"{RERUN_CONFIG_NAME}.yaml").write_text(
         f"# Rerun of {saved.origin}\n"
@@ -221,7 +224,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="gwexp: %(message)s")
     try:
-        status = rerun(args.source, args.overrides, args.tracking_uri)
+        try:
+            status = rerun(args.source, args.overrides, args.tracking_uri)
+        except (yaml.YAMLError, ValueError) as error:
+            raise unreadable_folder(args.source, error) from None
     except GwexpError as error:
         print(f"gwexp: error: {error}", file=sys.stderr)
         sys.exit(error.exit_status)

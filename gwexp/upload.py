@@ -16,9 +16,10 @@ from pathlib import Path
 
 import yaml
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from gwexp.config import TrackingConfig
-from gwexp.errors import ConfigError, GwexpError, TrackingError
+from gwexp.errors import ConfigError, GwexpError, TrackingError, unreadable_folder
 from gwexp.redact import flatten
 from gwexp.results import RESULT_FILE
 from gwexp.tracking import RUN_FILE, RunContext, log_run, read_parent, run_name
@@ -74,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="gwexp: %(message)s")
     try:
-        upload(args.output_dir, args.tracking_uri, args.force)
+        try:
+            upload(args.output_dir, args.tracking_uri, args.force)
+        except (yaml.YAMLError, OmegaConfBaseException, ValueError) as error:
+            raise unreadable_folder(args.output_dir, error) from None
     except GwexpError as error:
         print(f"gwexp: error: {error}", file=sys.stderr)
         sys.exit(error.exit_status)

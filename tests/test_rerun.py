@@ -192,3 +192,27 @@ def test_the_command_line_prints_one_error_line_and_exits_non_zero() -> None:
     assert done.stderr.startswith("gwexp: error: source='no-such-thing'")
     assert "Traceback" not in done.stderr
     assert json.dumps(done.stdout) == '""'
+
+
+@pytest.mark.parametrize("tool", ["gwexp.rerun", "gwexp.upload"])
+def test_a_corrupt_run_folder_is_one_error_line_naming_the_file(
+    tmp_path: Path, tool: str
+) -> None:
+    hydra = tmp_path / "run" / ".hydra"
+    hydra.mkdir(parents=True)
+    (hydra / "config.yaml").write_text("{{{ cut short")
+    (hydra / "hydra.yaml").write_text("hydra: {}\n")
+    (tmp_path / "run" / "result.json").write_text("{}")
+
+    done = subprocess.run(
+        [sys.executable, "-m", tool, str(tmp_path / "run")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == ConfigError.exit_status
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"gwexp: error: {tmp_path / 'run'} cannot be read: ")
+    assert f"{hydra / 'config.yaml'}" in line
