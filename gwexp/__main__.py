@@ -9,22 +9,28 @@ import signal
 import sys
 from pathlib import Path
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException
-from hydra.types import RunMode
-from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
+# Exit status of a program stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
-from gwexp import job, tracking
-from gwexp.config import register_configs, to_run_config
-from gwexp.errors import ConfigError, GwexpError, RunFailed
-from gwexp.redact import literal_secret_keys, redact_saved_config
-from gwexp.report import QuietConsole, RichObserver, print_summary
+try:
+    # A second of imports: a Ctrl-C in it ends quietly, not with a traceback.
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.errors import HydraException
+    from hydra.types import RunMode
+    from omegaconf import DictConfig
+    from omegaconf.errors import OmegaConfBaseException
+
+    from gwexp import job, tracking
+    from gwexp.config import register_configs, to_run_config
+    from gwexp.errors import ConfigError, GwexpError, RunFailed
+    from gwexp.redact import literal_secret_keys, redact_saved_config
+    from gwexp.report import QuietConsole, RichObserver, print_summary
+except KeyboardInterrupt:
+    sys.stderr.write("gwexp: interrupted\n")
+    sys.exit(EXIT_INTERRUPTED)
 
 log = logging.getLogger("gwexp")
-# Conventional exit status of a program stopped by Ctrl-C.
-EXIT_INTERRUPTED = 130
 MULTIRUN_FLAGS = ("-m", "--multirun")
 
 register_configs()

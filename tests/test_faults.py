@@ -453,6 +453,26 @@ def _twice(pid: int) -> None:
     os.killpg(pid, signal.SIGINT)
 
 
+def test_ctrl_c_while_starting_up_is_one_line(tmp_path: Path) -> None:
+    # Start-up imports take about a second; a Ctrl-C anywhere in them.
+    for delay_s in (0.2, 0.4, 0.6):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gwexp", f"hydra.run.dir={tmp_path}"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        time.sleep(delay_s)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert "Traceback" not in stderr, (delay_s, stderr)
+        # Before Python's own handler is set, SIGINT simply ends the process.
+        assert process.returncode in (130, -signal.SIGINT), (delay_s, stderr)
+        assert len(stderr.strip().splitlines()) <= 1, (delay_s, stderr)
+
+
 @pytest.mark.parametrize(
     ("name", "send", "more"),
     [
