@@ -44,6 +44,9 @@ PROGRESS_INTERVAL_S = 0.1
 # second (every this many progress ticks) whatever has come.
 ACCOUNT_BATCH = 512
 ACCOUNT_EVERY_TICKS = 10
+# A silence this long, in which this many events were due, is a stalled stream.
+STALL_MIN_S = 3.0
+STALL_EXPECTED_EVENTS = 20
 # Stream statuses that mean the session itself is gone, so resuming is pointless.
 SESSION_FAULT_CODES = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: "queue_overflow",
@@ -106,7 +109,8 @@ class Bench:
         self._sessions = [
             SessionRun(index=i, tags=spec.session_tags[i - 1]) for i in chosen
         ]
-        self._streams: list[asyncio.Task[None]] = []
+        # Each subscribed session's stream-reading task, by session index.
+        self._streams: dict[int, asyncio.Task[None]] = {}
         self._stop_opening = asyncio.Event()
         self._fatal: GatewayError | None = None
         self._stop_reason: str | None = None
@@ -260,12 +264,10 @@ class Bench:
                 next(r.tag_address for r in results if not r.was_successful),
             )
         session.subscribe_s = time.perf_counter() - started
-        self._streams.append(asyncio.create_task(self._consume(session)))
+        self._streams[session.index] = asyncio.create_task(self._consume(session))
 
     async def _consume(self, session: SessionRun) -> None:
         """Read the session's stream until cancelled; resume a dropped stream."""
-        # Not detected: a gateway that hangs without closing the stream looks
-        # like a quiet one, so such a run ends "completed" with a low rate.
         assert session.session_id is not None
         stats = session.stats
         arrivals = stats.arrivals
@@ -360,7 +362,7 @@ class Bench:
                 self._observer.tick((woke_ns - began_ns) / NS_PER_S, measured)
                 if self._fatal is not None:
                     break
-                if all(stream.done() for stream in self._streams):
+                if all(stream.done() for stream in self._streams.values()):
                     # Every session's stream has ended for good (faults): the
                     # rest of the window would only add zeros to wait for.
                     log.warning("every event stream has ended; closing the window")
@@ -376,9 +378,11 @@ class Bench:
 
     async def _cleanup(self, measurement: Measurement) -> None:
         started = time.perf_counter()
-        for task in self._streams:
+        # Streams that had not ended by themselves; only these can have stalled.
+        open_streams = {i for i, task in self._streams.items() if not task.done()}
+        for task in self._streams.values():
             task.cancel()
-        await asyncio.gather(*self._streams, return_exceptions=True)
+        await asyncio.gather(*self._streams.values(), return_exceptions=True)
         opened = [s for s in self._sessions if s.session_id is not None]
         try:
             async with asyncio.timeout(CLEANUP_TIMEOUT_S):
@@ -392,6 +396,8 @@ class Bench:
         for session in self._sessions:
             stats = session.stats
             stats.account()
+            if session.index in open_streams:
+                self._check_stall(session, measurement)
             if stats.sequence_gaps:
                 session.add_fault(
                     Fault(
@@ -404,6 +410,31 @@ class Bench:
                     )
                 )
         measurement.cleanup_phase_s = time.perf_counter() - started
+
+    def _check_stall(self, session: SessionRun, measurement: Measurement) -> None:
+        """A fault when an open stream went silent far longer than its rate allows.
+
+        A gateway that hangs without closing its streams looks like quiet tags.
+        A silence of STALL_MIN_S or more in which, at the session's own rate
+        over the window, STALL_EXPECTED_EVENTS would have come (a Poisson
+        chance of e**-20 with none) is taken for a hang.
+        """
+        stats, window_s = session.stats, measurement.window_phase_s
+        if not stats.events or window_s <= 0 or measurement.window_start_ns is None:
+            return
+        end_ns = measurement.window_start_ns + int(window_s * NS_PER_S)
+        silence_s = stats.longest_silence_until(end_ns) / NS_PER_S
+        expected = stats.events / window_s * silence_s
+        if silence_s >= STALL_MIN_S and expected >= STALL_EXPECTED_EVENTS:
+            message = (
+                f"no event for {silence_s:.1f} s of the window, where about "
+                f"{expected:.0f} were due at the session's rate: the gateway may "
+                "have hung"
+            )
+            session.add_fault(
+                Fault("stalled", session.index, self._now_s(), "STALL", message)
+            )
+            log.warning("session %d: %s", session.index, message)
 
     async def _finish(self, session: SessionRun) -> None:
         """Probe the session for faults, then unsubscribe and close it."""

@@ -12,7 +12,8 @@ from gwexp.stats import SessionStats
 class Fault:
     """Something that makes a result less complete; kept with when it happened."""
 
-    # failed_open, refused_item, stream_error, queue_overflow, worker, sequence_gap
+    # failed_open, refused_item, stream_error, queue_overflow, worker, sequence_gap,
+    # gateway_fault, stalled
     kind: str
     # 1-based session index, or None for the run as a whole.
     session: int | None

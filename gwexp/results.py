@@ -34,6 +34,7 @@ FAULT_KINDS = (
     "worker",
     "sequence_gap",
     "gateway_fault",
+    "stalled",
 )
 
 

@@ -70,6 +70,10 @@ class SessionStats:
         self.negative_latency = 0
         self.min_latency_ns: int | None = None
         self.per_second: list[int] = []
+        # Receive time of the window's latest event, and the longest time the
+        # window went without one (from its start, between events).
+        self.last_received_ns: int | None = None
+        self.longest_silence_ns = 0
         self._histogram = new_histogram()
         # Latency counts by histogram bucket, not yet added to the histogram:
         # a dict increment costs a tenth of hdrh's pure-Python record_value.
@@ -147,6 +151,7 @@ class SessionStats:
             return
         self.events += int(received_ns.size)
         self._count_seconds((received_ns - self.window_start_ns) // NS_PER_S)
+        self._note_silences(received_ns)
         latency_ns = received_ns - worker_ns[measured]
         negative = latency_ns < 0
         if negative.any():
@@ -167,6 +172,23 @@ class SessionStats:
         self.lost_events += int((sequences[ahead] - expected[ahead]).sum())
         self.out_of_order += int(np.count_nonzero(sequences < expected))
         self.last_sequence = int(highest[-1])
+
+    def _note_silences(self, received_ns: Int64s) -> None:
+        since = self.last_received_ns
+        gaps = np.diff(
+            received_ns, prepend=self.window_start_ns if since is None else since
+        )
+        self.longest_silence_ns = max(self.longest_silence_ns, int(gaps.max()))
+        self.last_received_ns = int(received_ns[-1])
+
+    def longest_silence_until(self, end_ns: int) -> int:
+        """The window's longest time without an event, counting its end at end_ns."""
+        since = (
+            self.window_start_ns
+            if self.last_received_ns is None
+            else self.last_received_ns
+        )
+        return max(self.longest_silence_ns, end_ns - since)
 
     def _count_seconds(self, seconds: Int64s) -> None:
         first = int(seconds.min())

@@ -7,6 +7,7 @@ at the gateway) and gwexp runs as a user runs it, in a subprocess.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -233,6 +234,57 @@ def test_dropped_stream_is_recorded_and_resumed_without_loss(tmp_path: Path) -> 
     assert session["sequence_gaps"] == 0
     assert session["final_state"] == "SESSION_STATE_READY"
     assert min(result["rate_per_second"]) > 0  # type: ignore[type-var]
+
+
+def test_a_gateway_that_hangs_mid_window_is_a_stall(tmp_path: Path) -> None:
+    sim_log = tmp_path / "sim.log"
+    sim = ("gwexp.sim", "--port", "0", "--profile", "loopback")
+    settings = ("--set", "change_rate_hz=5", "--set", "time_scale=0.02")
+    with sim_log.open("w") as sink:
+        simulator = subprocess.Popen(
+            [sys.executable, "-m", *sim, *settings], cwd=ROOT, stderr=sink
+        )
+    try:
+        address = _wait_for(sim_log, r"listening on (\S+)")
+        run_dir = tmp_path / "run"
+        overrides = (
+            *("gateway=remote", f"gateway.endpoint={address}", "bulk_size=12"),
+            *("warmup_s=0.5", "duration_s=8", "tracking.enabled=false"),
+            f"hydra.run.dir={run_dir}",
+        )
+        run = subprocess.Popen(
+            [sys.executable, "-m", "gwexp", *overrides],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for(run_dir / "__main__.log", r"then measuring")
+        time.sleep(2.5)  # 2 s of the window, then the gateway hangs
+        simulator.send_signal(signal.SIGSTOP)
+        time.sleep(6.5)  # past the window's end
+        simulator.send_signal(signal.SIGCONT)
+        assert run.wait(timeout=60) == 0
+    finally:
+        simulator.send_signal(signal.SIGCONT)
+        simulator.terminate()
+        simulator.wait(timeout=30)
+    result = read_json(run_dir / "result.json")
+    assert result["status"] == "faulted"
+    (fault,) = result["faults"]
+    assert (fault["kind"], fault["session"], fault["code"]) == ("stalled", 1, "STALL")
+    assert "the gateway may have hung" in fault["message"]
+
+
+def _wait_for(path: Path, pattern: str, timeout_s: float = 60) -> str:
+    """The first group of pattern once it appears in the file (or the match)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            found = re.search(pattern, path.read_text())
+            if found:
+                return found.group(found.lastindex or 0)
+        time.sleep(0.05)
+    raise AssertionError(f"{pattern!r} did not appear in {path}")
 
 
 @pytest.mark.parametrize(

@@ -173,6 +173,9 @@ def test_arrivals_are_accounted_in_bulk() -> None:
     assert (bulk.negative_latency, bulk.min_latency_ns) == (1, -10 * MS)
     assert bulk.per_second == [3, 1]
     assert bulk.last_sequence == 7
+    # From 10,310 to 11,490 ms; then 510 ms to the window's end, or 3 s to 14 s.
+    assert bulk.longest_silence_until(12 * NS_PER_S) == 1_180 * MS
+    assert bulk.longest_silence_until(14_490 * MS) == 3_000 * MS
     assert summarize(bulk.histogram).p50 == pytest.approx(17.0, rel=1e-3)
     for name in vars(single):
         if name not in ("_histogram", "_pending"):
