@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -199,7 +200,7 @@ def build_result(
         events_per_sec=events_total / window_s if window_s else 0.0,
         warmup_events=sum(s.warmup_events for s in sessions),
         latency_ms=summarize(merged, negatives, lowest),
-        rate_per_second=rates.counts,
+        rate_per_second=rates.counts[: math.ceil(window_s)],
         sessions=sessions,
         fault_counts=fault_counts,
         faults=faults,
@@ -212,13 +213,13 @@ def build_result(
 
 
 def _window_s(measurement: Measurement) -> float:
-    """The window actually measured: cut short when the run was interrupted."""
+    """The window actually measured: cut short by Ctrl-C, a fatal error or the
+    end of every stream, so that events/s is never diluted by time not measured.
+    """
     if measurement.window_start_ns is None or measurement.window_end_ns is None:
         return 0.0
     planned = (measurement.window_end_ns - measurement.window_start_ns) / NS_PER_S
-    if measurement.interrupted:
-        return max(0.0, min(planned, measurement.window_phase_s))
-    return planned
+    return max(0.0, min(planned, measurement.window_phase_s))
 
 
 def _session_result(session: SessionRun, window_s: float) -> SessionResult:

@@ -29,6 +29,7 @@ def _part(indices: list[int], base_ms: int, events: int) -> Measurement:
             session.stats.record(sequence, 0, (base_ms + index) * MS + sequence * 1000)
         sessions.append(session)
     part = Measurement(sessions, window_start_ns=0, window_end_ns=2 * NS_PER_S)
+    part.window_phase_s = 2.0
     part.clients = [ClientLoad(cpu_s=0.2)]
     # What crosses the process boundary is the pickled measurement.
     restored: Measurement = pickle.loads(pickle.dumps(part))

@@ -87,7 +87,9 @@ def test_unstaggered_opens_time_out_and_are_recorded_as_faults(
     assert done.returncode == 0, done.stderr
     result = read_json(tmp_path / "result.json")
     assert result["status"] == "faulted"
-    assert result["window_s"] == 0
+    # On a loaded machine a session may still open, and then the window runs.
+    opened = any(s["subscribed"] for s in result["sessions"])
+    assert (result["window_s"] > 0) == opened
     failed = [f for f in result["faults"] if f["kind"] == "failed_open"]
     assert len(failed) == result["fault_counts"]["failed_open"] >= 2
     assert all(
