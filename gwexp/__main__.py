@@ -24,7 +24,7 @@ try:
     from gwexp import job, tracking
     from gwexp.config import register_configs, to_run_config
     from gwexp.errors import ConfigError, GwexpError, RunFailed
-    from gwexp.redact import literal_secret_keys, redact_saved_config
+    from gwexp.redact import redact_saved_config, refuse_literal_secrets
     from gwexp.report import QuietConsole, RichObserver, print_summary
 except KeyboardInterrupt:
     sys.stderr.write("gwexp: interrupted\n")
@@ -84,23 +84,6 @@ def multirun_flag_first(argv: list[str]) -> list[str]:
     """The arguments with -m/--multirun first: Hydra rejects overrides before it."""
     flags = [arg for arg in argv if arg in MULTIRUN_FLAGS]
     return flags + [arg for arg in argv if arg not in MULTIRUN_FLAGS]
-
-
-def refuse_literal_secrets(argv: list[str]) -> None:
-    """ConfigError for a secret typed on the command line, before Hydra saves it."""
-    keys = literal_secret_keys(argv)
-    if not keys:
-        return
-    key = keys[0]
-    fix = (
-        "export MXGW_API_KEY instead"
-        if key.endswith("api_key")
-        else f"put it in an environment variable VAR and give {key}='${{oc.env:VAR}}'"
-    )
-    raise ConfigError(
-        f"{key} is given literally on the command line, where Hydra would save it "
-        f"in the run's .hydra/ folder and its logs: {fix}"
-    )
 
 
 def redact_saved_files(config: Path, multirun: Path | None) -> None:
@@ -165,7 +148,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     sys.argv[1:] = multirun_flag_first(sys.argv[1:])
     try:
-        refuse_literal_secrets(sys.argv[1:])
+        refuse_literal_secrets(sys.argv[1:], "on the command line")
     except ConfigError as error:
         say(f"gwexp: error: {error}")
         sys.exit(error.exit_status)

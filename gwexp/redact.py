@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from gwexp.errors import ConfigError
+
 REDACTED = "<redacted>"
 # Any key segment naming a credential; matched case-insensitively.
 SECRET_KEY_PATTERN = re.compile(
@@ -31,9 +33,14 @@ def is_secret_key(key: str) -> bool:
     return bool(SECRET_KEY_PATTERN.search(key.rsplit(".", 1)[-1]))
 
 
+# ${oc.env:VAR} or ${oc.env:VAR,null}: names where a secret comes from and
+# holds nothing of it. A literal default (${oc.env:VAR,mxgw_...}) holds it.
+SECRET_REFERENCE = re.compile(r"\$\{oc\.env:[A-Za-z_][A-Za-z0-9_]*(,\s*(null)?\s*)?\}")
+
+
 def is_interpolation(value: object) -> bool:
-    """Whether a saved value is an unresolved ``${...}`` interpolation."""
-    return isinstance(value, str) and value.strip().startswith("${")
+    """Whether a secret's value only names an environment variable to read."""
+    return isinstance(value, str) and bool(SECRET_REFERENCE.fullmatch(value.strip()))
 
 
 def override_key(override: str) -> str:
@@ -52,6 +59,23 @@ def is_literal_secret_override(override: str) -> bool:
 def literal_secret_keys(overrides: Iterable[str]) -> list[str]:
     """The keys of the overrides that give a secret's value literally."""
     return [override_key(o) for o in overrides if is_literal_secret_override(o)]
+
+
+def refuse_literal_secrets(overrides: Iterable[str], where: str) -> None:
+    """ConfigError for a secret given literally in overrides, before Hydra saves it."""
+    keys = literal_secret_keys(overrides)
+    if not keys:
+        return
+    key = keys[0]
+    fix = (
+        "export MXGW_API_KEY instead"
+        if key.endswith("api_key")
+        else f"put it in an environment variable VAR and give {key}='${{oc.env:VAR}}'"
+    )
+    raise ConfigError(
+        f"{key} is given literally {where}, where Hydra would save it in the "
+        f"run's .hydra/ folder and its logs: {fix}"
+    )
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

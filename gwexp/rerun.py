@@ -30,7 +30,12 @@ import yaml
 from gwexp.config import TrackingConfig
 from gwexp.errors import ConfigError, GwexpError, TrackingError, unreadable_folder
 from gwexp.mlflow_store import project_root, tracking_uri
-from gwexp.redact import is_interpolation, is_secret_key, override_key
+from gwexp.redact import (
+    is_interpolation,
+    is_secret_key,
+    override_key,
+    refuse_literal_secrets,
+)
 from gwexp.tracking import PARENT_FILE, RERUN_OF_ENV, RUN_FILE, RUN_NAME_ENV
 
 log = logging.getLogger("gwexp.rerun")
@@ -224,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="gwexp: %(message)s")
     try:
+        refuse_literal_secrets(args.overrides, "on the command line")
         try:
             status = rerun(args.source, args.overrides, args.tracking_uri)
         except (yaml.YAMLError, ValueError) as error:

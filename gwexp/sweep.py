@@ -14,7 +14,9 @@ from hydra.core.utils import JobReturn
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from gwexp.errors import ConfigError
 from gwexp.job import OUTCOME_FILE
+from gwexp.redact import refuse_literal_secrets
 from gwexp.report import QuietConsole, format_ms, print_sweep_table
 from gwexp.results import RESULT_FILE
 
@@ -102,6 +104,24 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 class SweepReport(Callback):
     """Reports each job as it ends and the whole sweep at its end."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Refuse secrets swept literally by a config file, before any job."""
+        params = OmegaConf.select(config, "hydra.sweeper.params", default=None)
+        if not params:
+            return
+        given = OmegaConf.to_container(params, resolve=False)
+        assert isinstance(given, dict)
+        try:
+            refuse_literal_secrets(
+                [f"{key!s}={value!s}" for key, value in given.items()],
+                "in hydra.sweeper.params",
+            )
+        except ConfigError as error:
+            # Hydra turns a callback's exception into a warning and goes on;
+            # only an exit stops the sweep before its jobs write anything.
+            print(f"gwexp: error: {error}", file=sys.stderr, flush=True)
+            sys.exit(error.exit_status)
 
     def on_job_end(
         self, config: DictConfig, job_return: JobReturn, **kwargs: Any

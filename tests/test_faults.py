@@ -426,6 +426,29 @@ def test_an_api_key_typed_on_the_command_line_is_refused(tmp_path: Path) -> None
     assert not (tmp_path / "run").exists()
 
 
+def test_an_api_key_swept_by_a_config_file_is_refused(tmp_path: Path) -> None:
+    experiment = tmp_path / "conf" / "experiment"
+    experiment.mkdir(parents=True)
+    (experiment / "keys.yaml").write_text(
+        "# @package _global_\n"
+        f"hydra:\n  sweeper:\n    params:\n      gateway.api_key: {GOOD_KEY},other\n"
+    )
+    done = run_gwexp(
+        "-m",
+        *("--config-dir", str(tmp_path / "conf")),
+        *_remote("127.0.0.1:1", "+experiment=keys"),
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "gwexp: error: gateway.api_key is given literally in hydra.sweeper.params, "
+        "where Hydra would save it in the run's .hydra/ folder and its logs: "
+        "export MXGW_API_KEY instead"
+    )
+    assert GOOD_KEY not in done.stdout
+    assert not (tmp_path / "sweep").exists()
+
+
 def test_an_api_key_in_a_config_file_is_redacted_from_the_saved_config(
     tmp_path: Path,
 ) -> None:

@@ -186,6 +186,11 @@ def test_an_unknown_run_id_names_the_store_it_looked_in(
 
 
 def test_the_command_line_prints_one_error_line_and_exits_non_zero() -> None:
+    keyed = _rerun("no-such-thing", f"gateway.api_key={LITERAL_KEY}")
+    assert keyed.returncode == ConfigError.exit_status
+    assert keyed.stderr.startswith("gwexp: error: gateway.api_key is given literally")
+    assert LITERAL_KEY not in keyed.stdout + keyed.stderr
+
     done = _rerun("no-such-thing")
 
     assert done.returncode == ConfigError.exit_status

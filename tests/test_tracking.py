@@ -156,6 +156,18 @@ def test_redaction_keeps_interpolations_and_hides_literal_secrets() -> None:
     }
 
 
+def test_only_a_bare_environment_reference_counts_as_no_secret() -> None:
+    from gwexp.redact import is_interpolation
+
+    assert is_interpolation("${oc.env:MXGW_API_KEY}")
+    assert is_interpolation("${oc.env:MXGW_API_KEY,null}")
+    assert not is_interpolation(f"${{oc.env:UNSET,{SECRET}}}")
+    assert not is_interpolation(f"${{oc.env:MXGW_API_KEY}}{SECRET}")
+    assert not is_interpolation(SECRET)
+    tree = {"gateway": {"api_key": f"${{oc.env:UNSET,{SECRET}}}"}}
+    assert redact_tree(tree) == {"gateway": {"api_key": REDACTED}}
+
+
 def test_a_run_is_named_after_what_its_sweep_varies() -> None:
     flat = {"bulk_size": 60, "session_count": 1, "stagger_ms": 750.0}
 
