@@ -126,6 +126,9 @@ def _worker(
     root = logging.getLogger()
     root.handlers[:] = [_PipeHandler(conn)]
     root.setLevel(logging.WARNING)
+    # SIGTERM to the process group ends this worker's part like Ctrl-C does:
+    # sessions closed, partial counts sent.
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
 
     async def window_clock(subscribed: int) -> tuple[int, int]:
         conn.send(("subscribed", subscribed))
@@ -200,6 +203,8 @@ def _coordinate(
         except KeyboardInterrupt:
             # Workers clean up and send what they have. A Ctrl-C in a terminal
             # reached them too; a signal to this process alone is passed on.
+            # More Ctrl-Cs would lose the counts on their way back: ignored.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             interrupted = True
             # Past the SIGINT a terminal sent them all, which they now ignore.
             time.sleep(FORWARD_DELAY_S)

@@ -566,6 +566,16 @@ def test_ctrl_c_while_starting_up_is_one_line(tmp_path: Path) -> None:
             lambda pid: os.kill(pid, signal.SIGINT),
             ("client.processes=2", "session_count=2"),
         ),
+        (
+            "two quick Ctrl-C to two client processes",
+            _twice,
+            ("client.processes=2", "session_count=2"),
+        ),
+        (
+            "SIGTERM to the process group of two client processes",
+            lambda pid: os.killpg(pid, signal.SIGTERM),
+            ("client.processes=2", "session_count=2"),
+        ),
     ],
 )
 def test_stopping_signals_keep_the_result_and_close_sessions(
