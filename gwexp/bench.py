@@ -365,7 +365,10 @@ class Bench:
                 if all(stream.done() for stream in self._streams.values()):
                     # Every session's stream has ended for good (faults): the
                     # rest of the window would only add zeros to wait for.
-                    log.warning("every event stream has ended; closing the window")
+                    log.warning(
+                        "every event stream of this client has ended; closing its "
+                        "window"
+                    )
                     break
         finally:
             # Also on cancellation: an interrupted window is measured up to here.

@@ -27,6 +27,7 @@ from gwexp.bench import Bench, BenchSpec, Observer, WindowClock
 from gwexp.errors import GwexpError, RunFailed
 from gwexp.gateway import GatewayClient, Target, connect
 from gwexp.measurement import Measurement
+from gwexp.report import counted
 from gwexp.stats import NS_PER_S
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,17 @@ def measure_in_processes(
         )
         process.start()
         links[parent_end] = process
-    log.info("measuring with %d client processes", len(links))
+    measuring = counted(len(links), "client process", "client processes")
+    if len(links) < processes:
+        sessions = counted(len(spec.session_tags), "session")
+        log.info(
+            "measuring with %s: client.processes=%d, but only %s",
+            measuring,
+            processes,
+            sessions,
+        )
+    else:
+        log.info("measuring with %s", measuring)
     observer.opening(len(spec.session_tags))
     try:
         return _coordinate(links, spec, observer)

@@ -15,7 +15,7 @@ from gwexp.bench import BenchSpec, Observer
 from gwexp.config import RunConfig
 from gwexp.fanout import ClientSettings, measure_in_process, measure_in_processes
 from gwexp.plan import session_tags
-from gwexp.report import format_ms
+from gwexp.report import counted, format_ms
 from gwexp.results import Load, RunResult, build_result, write_result
 from gwexp.target import open_gateway
 from gwexp.tracking import RunContext, track_run
@@ -105,13 +105,13 @@ def run(
     if result.client.warning:
         log.warning("%s", result.client.warning)
     log.info(
-        "%s: %.2f events/s over %.1f s, p50 %s ms, p95 %s ms, %d faults; %s",
+        "%s: %.2f events/s over %.1f s, p50 %s ms, p95 %s ms, %s; %s",
         result.status,
         result.events_per_sec,
         result.window_s,
         format_ms(result.latency_ms.p50),
         format_ms(result.latency_ms.p95),
-        result.faults_total,
+        counted(result.faults_total, "fault"),
         path,
     )
     if tracking_context is not None:

@@ -114,6 +114,12 @@ def format_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """`1 fault`, `2 faults`: a count with its noun in the right number."""
+    noun = singular if count == 1 else plural or f"{singular}s"
+    return f"{count} {noun}"
+
+
 def print_summary(result: RunResult, output_dir: str, console: Console) -> None:
     """One table of what the run measured, and where its files are."""
     load = result.load

@@ -90,6 +90,9 @@ class Phases:
 SATURATED_CPU_FRACTION = 0.85
 # Mean event-loop lateness above this means events wait on the client, in ms.
 SATURATED_MEAN_LAG_MS = 10.0
+# Below this CPU share a late event loop was starved by other work on the
+# machine, not busy with gwexp's: more client processes would not help.
+STARVED_CPU_FRACTION = 0.5
 
 
 @dataclass
@@ -116,10 +119,16 @@ def judge_client(loads: list[ClientLoad], window_s: float) -> ClientVerdict:
     saturated = cpu >= SATURATED_CPU_FRACTION or mean_ms >= SATURATED_MEAN_LAG_MS
     warning = None
     if saturated:
+        advice = (
+            "raise client.processes"
+            if cpu >= STARVED_CPU_FRACTION
+            else "the client machine was busy with other work: measure again when "
+            "it is quieter"
+        )
         warning = (
             f"the client may have limited this run: a client process used "
             f"{cpu:.0%} of a core and its event loop was {mean_ms:.1f} ms late on "
-            f"average ({max_ms:.0f} ms at worst); raise client.processes"
+            f"average ({max_ms:.0f} ms at worst); {advice}"
         )
     return ClientVerdict(len(loads), cpu, mean_ms, max_ms, saturated, warning)
 

@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from gwexp.errors import ConfigError
 from gwexp.job import OUTCOME_FILE
 from gwexp.redact import refuse_literal_secrets
-from gwexp.report import QuietConsole, format_ms, print_sweep_table
+from gwexp.report import QuietConsole, counted, format_ms, print_sweep_table
 from gwexp.results import RESULT_FILE
 
 log = logging.getLogger("gwexp.sweep")
@@ -142,14 +142,14 @@ class SweepReport(Callback):
             )
             return
         log.info(
-            "job %d (%s): %s, %.2f events/s, p50 %s ms, p95 %s ms, %s faults",
+            "job %d (%s): %s, %.2f events/s, p50 %s ms, p95 %s ms, %s",
             row["job"],
             row["overrides"],
             row["status"],
             row.get("events_per_sec", 0.0),
             format_ms(row.get("p50")),
             format_ms(row.get("p95")),
-            row.get("faults"),
+            counted(int(row.get("faults") or 0), "fault"),
         )
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:

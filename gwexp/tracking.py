@@ -182,7 +182,8 @@ def warn_upload_later(output_dir: Path, error: BaseException) -> None:
     """The WARNING for a run whose result is safe on disk but not in MLflow."""
     log.warning(
         "MLflow tracking failed for %s (%s: %s); result.json is kept there: "
-        "upload it later with `python -m gwexp.upload %s`",
+        "upload it later with `python -m gwexp.upload %s` (add --tracking-uri URI "
+        "for another store)",
         output_dir,
         type(error).__name__,
         error,

@@ -65,3 +65,6 @@ def test_busy_or_late_client_is_flagged_with_advice() -> None:
     assert busy.warning is not None and "raise client.processes" in busy.warning
     late = judge_client([ClientLoad(cpu_s=1, lag_sum_s=0.5, lag_samples=10)], 10.0)
     assert late.saturated and abs(late.loop_lag_mean_ms - 50.0) < 1e-9
+    # Late at 10% CPU: starved by other work, so more processes would not help.
+    assert late.warning is not None and "busy with other work" in late.warning
+    assert "raise client.processes" not in late.warning
