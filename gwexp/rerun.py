@@ -48,6 +48,8 @@ SECRET_SOURCES = {"api_key": "${oc.env:MXGW_API_KEY,null}"}
 # values the saved config already holds as plain values.
 SKIPPED_GROUPS = ("hydra/", "experiment")
 HYDRA_FILES = ("config.yaml", "hydra.yaml", "overrides.yaml")
+# Hydra's names for config folders a run added: --config-dir, hydra.searchpath.
+ADDED_CONFIG_PROVIDERS = ("command-line", "hydra.searchpath")
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,17 @@ def group_overrides(hydra_yaml: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def added_config_dirs(hydra_yaml: Mapping[str, Any]) -> list[str]:
+    """The config folders the original run added with --config-dir or searchpath."""
+    runtime = hydra_yaml.get("hydra", {}).get("runtime", {})
+    return [
+        f"file://{source['path']}"
+        for source in runtime.get("config_sources", [])
+        if source.get("schema") == "file"
+        and source.get("provider") in ADDED_CONFIG_PROVIDERS
+    ]
+
+
 def rerun_command(saved: SavedRun, config_dir: Path, extra: Sequence[str]) -> list[str]:
     """Write the rerun's primary config into config_dir; the command that runs it."""
     # Read from open files, so that a parse error names the file.
@@ -164,6 +177,10 @@ def rerun_command(saved: SavedRun, config_dir: Path, extra: Sequence[str]) -> li
     )
     given = {override_key(o) for o in extra}
     groups = [o for o in group_overrides(hydra_yaml) if override_key(o) not in given]
+    # The original's own config folders, where its group choices may live.
+    added = added_config_dirs(hydra_yaml)
+    if added and "hydra.searchpath" not in given:
+        groups.append(f"hydra.searchpath=[{','.join(repr(p) for p in added)}]")
     return [
         sys.executable,
         "-m",

@@ -221,3 +221,31 @@ def test_a_corrupt_run_folder_is_one_error_line_naming_the_file(
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"gwexp: error: {tmp_path / 'run'} cannot be read: ")
     assert f"{hydra / 'config.yaml'}" in line
+
+
+def test_a_rerun_finds_the_config_folder_the_original_added(tmp_path: Path) -> None:
+    conf = tmp_path / "conf" / "gateway"
+    conf.mkdir(parents=True)
+    (conf / "lab.yaml").write_text(
+        "defaults:\n  - embedded\n  - _self_\nprofile: loopback\n"
+    )
+    done = run_gwexp(
+        *("--config-dir", str(tmp_path / "conf")),
+        "gateway=lab",
+        *FAST,
+        "duration_s=1",
+        "tracking.enabled=false",
+        f"hydra.run.dir={tmp_path / 'original'}",
+    )
+    assert done.returncode == 0, done.stderr
+
+    again = _rerun(
+        str(tmp_path / "original"),
+        f"hydra.run.dir={tmp_path / 'again'}",
+        "tracking.enabled=false",
+    )
+
+    assert again.returncode == 0, again.stderr
+    saved = _saved_config(tmp_path / "again")
+    assert isinstance(saved, dict) and saved["gateway"]["profile"] == "loopback"
+    assert read_json(tmp_path / "again" / "result.json")["events_total"] > 0
