@@ -29,6 +29,10 @@ KNEE_SLOPE_RATIO = 0.7
 KNEE_RESIDUAL_RATIO = 0.2
 # Grid points tried between a found knee's measured neighbours to place it.
 KNEE_REFINE_STEPS = 200
+# ... and, when each point's window is known, the bend must beat the Poisson
+# counting noise of the rates: the two-segment model must lower chi-square by
+# at least this (a chance of 0.01 for one extra parameter).
+KNEE_MIN_CHI2_DROP = 6.63
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,9 @@ def fit_line(
     return Fit(x_name, y_name, x_values, y_values, line)
 
 
-def find_knee(xs: Sequence[float], ys: Sequence[float]) -> Knee:
+def find_knee(
+    xs: Sequence[float], ys: Sequence[float], windows_s: Sequence[float] | None = None
+) -> Knee:
     """Look for the x after which y grows clearly slower than before.
 
     Each interior distinct x is tried as the joint of a continuous two-segment
@@ -192,9 +198,19 @@ def find_knee(xs: Sequence[float], ys: Sequence[float]) -> Knee:
     uses joints at measured x only, so both models are judged on the same
     footing; the knee's position is then refined between the neighbouring
     measured x values.
+
+    Given each y's window (y is then a rate of counted events), the fits weigh
+    each point by the inverse of its Poisson variance, y / window, and the bend
+    must also lower chi-square by KNEE_MIN_CHI2_DROP: a few short windows are
+    too noisy to show a knee.
     """
     x = np.asarray([float(v) for v in xs])
     y = np.asarray([float(v) for v in ys])
+    weights = np.ones_like(x)
+    if windows_s is not None:
+        w = np.asarray([float(v) for v in windows_s])
+        # A rate of zero still has the variance of one event in the window.
+        weights = w / np.maximum(y, 1.0 / w)
     distinct = sorted(set(x.tolist()))
     if len(distinct) < MIN_DISTINCT_X_KNEE:
         reason = (
@@ -203,52 +219,68 @@ def find_knee(xs: Sequence[float], ys: Sequence[float]) -> Knee:
         )
         return Knee(possible=False, found=False, reason=reason)
 
-    line_sse = _sse(np.column_stack([np.ones_like(x), x]), y)[0]
-    fits = [_hinge(x, y, joint) for joint in distinct[1:-1]]
+    line_sse = _sse(np.column_stack([np.ones_like(x), x]), y, weights)[0]
+    fits = [_hinge(x, y, joint, weights) for joint in distinct[1:-1]]
     index = min(range(len(fits)), key=lambda i: fits[i][0])
     sse, joint, before, after = fits[index]
 
     bends = before > 0 and after < KNEE_SLOPE_RATIO * before
     explains = sse <= KNEE_RESIDUAL_RATIO * line_sse
-    if not (bends and explains):
-        why = "the slope does not drop enough" if not bends else "a line fits as well"
+    beats_noise = windows_s is None or line_sse - sse >= KNEE_MIN_CHI2_DROP
+    if not (bends and explains and beats_noise):
+        why = (
+            "the slope does not drop enough"
+            if not bends
+            else "a line fits as well"
+            if not explains
+            else "the bend is within the counting noise of the windows"
+        )
         summary = f"slope {before:.4g} then {after:.4g} after {joint:g}"
         return Knee(True, False, f"none: {why} (best joint: {summary})")
 
-    _, joint, before, after = _refine(x, y, joint, distinct[index], distinct[index + 2])
+    low, high = distinct[index], distinct[index + 2]
+    _, joint, before, after = _refine(x, y, joint, low, high, weights)
     summary = f"slope {before:.4g} then {after:.4g} after {joint:.4g}"
     return Knee(True, True, f"knee at {joint:.4g}: {summary}", joint, before, after)
 
 
 def _hinge(
-    x: np.ndarray, y: np.ndarray, joint: float
+    x: np.ndarray, y: np.ndarray, joint: float, weights: np.ndarray
 ) -> tuple[float, float, float, float]:
     """Squared residuals, joint and both slopes of a continuous two-segment fit."""
     design = np.column_stack([np.ones_like(x), x, np.maximum(0.0, x - joint)])
-    sse, coef = _sse(design, y)
+    sse, coef = _sse(design, y, weights)
     return sse, joint, float(coef[1]), float(coef[1] + coef[2])
 
 
 def _refine(
-    x: np.ndarray, y: np.ndarray, joint: float, low: float, high: float
+    x: np.ndarray,
+    y: np.ndarray,
+    joint: float,
+    low: float,
+    high: float,
+    weights: np.ndarray,
 ) -> tuple[float, float, float, float]:
     """The best joint on a grid between the neighbours; ties go to the measured one."""
     grid = np.linspace(low, high, KNEE_REFINE_STEPS + 2)[1:-1]
-    best = _hinge(x, y, joint)
-    tolerance = 1e-9 * max(1.0, float((y**2).sum()))
+    best = _hinge(x, y, joint, weights)
+    tolerance = 1e-9 * max(1.0, float((weights * y**2).sum()))
     for candidate in grid:
-        fit = _hinge(x, y, float(candidate))
+        fit = _hinge(x, y, float(candidate), weights)
         closer = abs(candidate - joint) < abs(best[1] - joint)
         if fit[0] < best[0] - tolerance or (fit[0] <= best[0] + tolerance and closer):
             best = fit
     return best
 
 
-def _sse(design: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Squared residuals and coefficients of the least-squares solution."""
-    coef, _, _, _ = np.linalg.lstsq(design, y, rcond=None)
+def _sse(
+    design: np.ndarray, y: np.ndarray, weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Weighted squared residuals and coefficients of the least-squares solution."""
+    root = np.sqrt(weights)
+    coef, _, _, _ = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)
     residuals = y - design @ coef
-    return float((residuals**2).sum()), coef
+    return float((weights * residuals**2).sum()), coef
 
 
 @dataclass(frozen=True)
@@ -262,6 +294,8 @@ class JobPoint:
     latency_p95_ms: float | None
     # Numeric values of the keys the sweep varied, by dotted key.
     params: Mapping[str, float] = field(default_factory=dict)
+    # The measured window the rate was counted over; None when unknown.
+    window_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -336,4 +370,7 @@ def analyze_sweep(points: Sequence[JobPoint], params: Sequence[str]) -> SweepAna
         by_param[key] = fit_line(
             [x for x, _ in pairs], [y for _, y in pairs], key, "events/s"
         )
-    return SweepAnalysis(throughput, find_knee(tags, rates), latency, by_param)
+    windows = [p.window_s for p in points]
+    known = None if None in windows else [float(w) for w in windows if w is not None]
+    knee = find_knee(tags, rates, known)
+    return SweepAnalysis(throughput, knee, latency, by_param)

@@ -132,6 +132,7 @@ def job_points(
                 latency_p50_ms=result["latency_ms"]["p50"],
                 latency_p95_ms=result["latency_ms"]["p95"],
                 params=_numeric_values(Path(row["dir"]), keys),
+                window_s=float(result["window_s"]),
             )
         )
     return points

@@ -146,6 +146,35 @@ def test_noise_of_20_s_windows_rarely_reads_as_a_knee() -> None:
     assert sum(saturated) / 300 > 0.95
 
 
+def test_short_windows_are_too_noisy_to_show_a_knee() -> None:
+    # Poisson counts of 5 s windows: without the windows about one sweep in
+    # nine of a straight line reads as a knee (2.6, 8.2, 22.2, 36.0 did).
+    assert find_knee(TAGS, [2.6, 8.2, 22.2, 36.0]).found
+    knee = find_knee(TAGS, [2.6, 8.2, 22.2, 36.0], [5.0] * 4)
+    assert not knee.found
+    assert "within the counting noise" in knee.reason
+    rng = np.random.default_rng(11)
+    linear = [
+        find_knee(TAGS, [rng.poisson(0.34 * x * 5) / 5 for x in TAGS], [5.0] * 4).found
+        for _ in range(300)
+    ]
+    assert sum(linear) / 300 < 0.02
+
+
+def test_with_20_s_windows_known_a_ceiling_is_still_found() -> None:
+    rng = np.random.default_rng(12)
+    windows = [20.0] * 4
+    saturated = [
+        find_knee(
+            TAGS, [rng.poisson(min(0.34 * x, 30) * 20) / 20 for x in TAGS], windows
+        ).found
+        for _ in range(300)
+    ]
+    assert sum(saturated) / 300 > 0.93
+    knee = find_knee(TAGS, SATURATED_EPS, windows)
+    assert knee.found and knee.x == 60
+
+
 def test_fewer_than_four_distinct_loads_cannot_show_a_knee() -> None:
     knee = find_knee([6, 24, 60], [2, 8, 20])
 
