@@ -83,7 +83,8 @@ def plot_rate_timeline(rate_per_second: Sequence[int], path: Path, title: str) -
     figure = Figure(figsize=(8, 3.5), dpi=DPI)
     axes = figure.subplots()
     edges_s = np.arange(len(rate_per_second) + 1)
-    axes.stairs(rate_per_second, edges_s, color="C0", label="events/s")
+    # No baseline: edges down to zero at either end would read as a drop.
+    axes.stairs(rate_per_second, edges_s, baseline=None, color="C0", label="events/s")
     if len(rate_per_second) > 0:
         mean = float(np.mean(rate_per_second))
         axes.axhline(mean, color="C1", linestyle="--", label=f"mean {mean:.1f}")
