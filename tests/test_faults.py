@@ -257,7 +257,7 @@ def test_a_gateway_that_hangs_mid_window_is_a_stall(tmp_path: Path) -> None:
         run_dir = tmp_path / "run"
         overrides = (
             *("gateway=remote", f"gateway.endpoint={address}", "bulk_size=12"),
-            *("warmup_s=0.5", "duration_s=8", "tracking.enabled=false"),
+            *("warmup_s=0.5", "duration_s=6", "tracking.enabled=false"),
             f"hydra.run.dir={run_dir}",
         )
         run = subprocess.Popen(
@@ -269,7 +269,7 @@ def test_a_gateway_that_hangs_mid_window_is_a_stall(tmp_path: Path) -> None:
         _wait_for(run_dir / "__main__.log", r"then measuring")
         time.sleep(2.5)  # 2 s of the window, then the gateway hangs
         simulator.send_signal(signal.SIGSTOP)
-        time.sleep(6.5)  # past the window's end
+        time.sleep(4.5)  # past the window's end
         simulator.send_signal(signal.SIGCONT)
         assert run.wait(timeout=60) == 0
     finally:
