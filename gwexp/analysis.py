@@ -370,7 +370,7 @@ def analyze_sweep(points: Sequence[JobPoint], params: Sequence[str]) -> SweepAna
         by_param[key] = fit_line(
             [x for x, _ in pairs], [y for _, y in pairs], key, "events/s"
         )
-    windows = [p.window_s for p in points]
-    known = None if None in windows else [float(w) for w in windows if w is not None]
-    knee = find_knee(tags, rates, known)
+    # The knee is judged against counting noise when every window is known.
+    windows = [p.window_s for p in points if p.window_s is not None]
+    knee = find_knee(tags, rates, windows if len(windows) == len(points) else None)
     return SweepAnalysis(throughput, knee, latency, by_param)

@@ -131,10 +131,9 @@ def redact_saved_config(path: Path) -> bool:
     jobs from older ones.
     """
     data = yaml.safe_load(path.read_text())
-    redacted = redact_tree(data)
-    if redacted == data:
+    if redact_tree(data) == data:
         return False
     stat = path.stat()
-    path.write_text(yaml.safe_dump(redacted, sort_keys=False))
+    redact_yaml_file(path, path)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return True

@@ -101,11 +101,11 @@ class SessionStats:
 
     def __getstate__(self) -> dict[str, object]:
         # HdrHistogram objects do not pickle; their encoding is exact and compact.
+        # Accounted first, so that no arrival is left behind (or sent along).
         self.account()
         state = dict(self.__dict__)
         state["_histogram"] = encode_histogram(self.histogram)
         state["_pending"] = {}
-        state["arrivals"] = []
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -173,22 +173,20 @@ class SessionStats:
         self.out_of_order += int(np.count_nonzero(sequences < expected))
         self.last_sequence = int(highest[-1])
 
+    def _quiet_since_ns(self) -> int:
+        """When the current silence began: the last event, or the window's start."""
+        if self.last_received_ns is None:
+            return self.window_start_ns
+        return self.last_received_ns
+
     def _note_silences(self, received_ns: Int64s) -> None:
-        since = self.last_received_ns
-        gaps = np.diff(
-            received_ns, prepend=self.window_start_ns if since is None else since
-        )
+        gaps = np.diff(received_ns, prepend=self._quiet_since_ns())
         self.longest_silence_ns = max(self.longest_silence_ns, int(gaps.max()))
         self.last_received_ns = int(received_ns[-1])
 
     def longest_silence_until(self, end_ns: int) -> int:
         """The window's longest time without an event, counting its end at end_ns."""
-        since = (
-            self.window_start_ns
-            if self.last_received_ns is None
-            else self.last_received_ns
-        )
-        return max(self.longest_silence_ns, end_ns - since)
+        return max(self.longest_silence_ns, end_ns - self._quiet_since_ns())
 
     def _count_seconds(self, seconds: Int64s) -> None:
         first = int(seconds.min())

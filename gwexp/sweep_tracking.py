@@ -132,14 +132,10 @@ def job_points(
                 latency_p50_ms=result["latency_ms"]["p50"],
                 latency_p95_ms=result["latency_ms"]["p95"],
                 params=_numeric_values(Path(row["dir"]), keys),
-                window_s=_float_or_none(result.get("window_s")),
+                window_s=result.get("window_s"),
             )
         )
     return points
-
-
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def _numeric_values(job_dir: Path, keys: Sequence[str]) -> dict[str, float]:

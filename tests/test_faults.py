@@ -483,12 +483,7 @@ def test_ctrl_c_through_a_pipe_still_writes_the_result(tmp_path: Path) -> None:
         f"2>&1 | tee {tmp_path / 'log'} > /dev/null"
     )
     shell = subprocess.Popen(["bash", "-c", command], cwd=ROOT, start_new_session=True)
-    log = run_dir / "__main__.log"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if log.exists() and "then measuring" in log.read_text():
-            break
-        time.sleep(0.1)
+    _wait_for(run_dir / "__main__.log", "then measuring")
     time.sleep(2.0)
     os.killpg(shell.pid, signal.SIGINT)
     shell.wait(timeout=60)
