@@ -73,7 +73,8 @@ def test_latency_follows_the_delay_model(start_gateway: StartGateway) -> None:
     assert n > 1000
     # Wide bounds: CI machines are shared, and the client shares the process.
     assert 9.0 < latencies_ms[n // 2] < 12.5
-    assert 18.0 < latencies_ms[int(0.95 * n)] < 25.0
+    # p95 of the model is 20 ms; 25.5 ms was seen once under load.
+    assert 18.0 < latencies_ms[int(0.95 * n)] < 30.0
 
 
 def test_loopback_adds_no_delay(start_gateway: StartGateway) -> None:
